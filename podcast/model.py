@@ -1,0 +1,146 @@
+"""Plain data passed between the pipeline stages: transcript, script, voices, audio, episode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Role = Literal["host", "guest", "narrator"]
+ROLES: tuple[Role, ...] = ("host", "guest", "narrator")
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One paragraph of a transcript, as written."""
+
+    text: str  # the paragraph, original spelling, stripped
+    line: int  # 1-based line number in the source file
+    label: str | None = None  # speaker label written in the source, if any
+    heading: bool = False  # a section heading: starts a chapter, is not spoken
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A transcript file with its page chrome removed."""
+
+    title: str  # episode title (from the first title line, else the file name)
+    utterances: tuple[Utterance, ...]  # paragraphs and headings in reading order
+    source: str = ""  # path of the file it came from, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Someone who talks in the episode."""
+
+    id: str  # short key used by turns and voices.yaml ("host", "sam")
+    name: str  # display name, spoken in tags and transcripts ("サム・アルトマン")
+    role: Role  # host | guest | narrator
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One uninterrupted stretch of speech by one speaker."""
+
+    speaker: str  # Speaker.id
+    text: str  # what is said, original spelling
+    line: int | None = None  # source line it came from, for review and errors
+    review: bool = False  # attribution rests on weak evidence: a human should check it
+
+
+@dataclass(frozen=True, slots=True)
+class Chapter:
+    """A titled run of turns; becomes an ID3 chapter."""
+
+    title: str
+    turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """The editable episode script: the unit that gets rendered."""
+
+    title: str
+    speakers: dict[str, Speaker]  # id -> speaker, in order of appearance
+    chapters: tuple[Chapter, ...]
+    source: str = ""  # path of the file it came from, for error messages
+
+    @property
+    def turns(self) -> list[Turn]:
+        """Every turn in reading order."""
+        return [turn for chapter in self.chapters for turn in chapter.turns]
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """How one speaker sounds: an engine voice plus prosody."""
+
+    engine: str  # engine registry key: "kokoro", "openjtalk", "edge"
+    name: str  # the engine's voice id: "jm_kumo", "mei", "ja-JP-NanamiNeural"
+    speed: float = 1.0  # kokoro, openjtalk: 1.0 is the voice's natural pace
+    half_tone: float = 0.0  # openjtalk: pitch shift in semitones
+    rate: str = "+0%"  # edge: speaking rate offset
+    pitch: str = "+0Hz"  # edge: pitch offset
+    volume: str = "+0%"  # edge: volume offset
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """Synthesized speech for one piece of text: 16-bit mono PCM."""
+
+    pcm: bytes  # little-endian int16 samples
+    sample_rate: int  # Hz
+
+    @property
+    def duration_ms(self) -> int:
+        return len(self.pcm) * 1000 // (2 * self.sample_rate)
+
+
+@dataclass(frozen=True, slots=True)
+class SpokenTurn:
+    """A turn cut into sentences, each with its audio (None where there is nothing to say)."""
+
+    turn: Turn
+    sentences: tuple[str, ...]  # as written, for the transcript
+    clips: tuple[Clip | None, ...]  # one per sentence
+    fresh: bool  # at least one clip was synthesized now rather than taken from the cache
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A span of the finished audio: one spoken sentence, for the transcript."""
+
+    start_ms: int
+    end_ms: int
+    speaker: str  # Speaker.name, as shown in the transcript
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChapterMark:
+    """Where a chapter starts and ends in the finished audio."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """A rendered episode: its audio file, timing and what it took to make."""
+
+    script: Script
+    slug: str  # file-safe name, stable for one title
+    directory: Path  # OUTPUT_DIR/<slug>/
+    audio: Path  # <slug>.mp3
+    chapters_json: Path
+    transcript_vtt: Path
+    script_yaml: Path
+    duration_ms: int
+    chapters: tuple[ChapterMark, ...]
+    cues: tuple[Cue, ...]
+    engine: str
+    clips_synthesized: int  # turns that needed at least one fresh synthesis
+    clips_cached: int  # turns served entirely from the clip cache
+    date: str = ""  # ISO date of the render
+    extra: dict[str, str] = field(default_factory=dict)  # free-form metadata (engine notes)

@@ -1,0 +1,103 @@
+"""Pure Japanese-text helpers: normalization, sentence splitting, chunking, slugs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+MAX_SENTENCE_CHARS = 120  # longer sentences are cut at a comma: engines slur or fail on run-ons
+SPOKEN_CHARS_PER_S = 7.5  # typical Japanese TTS pace, for estimating durations before synthesis
+SLUG_MAX_CHARS = 60
+
+_ENDS = "。！？!?"
+_OPEN, _CLOSE = "「『（(【", "」』）)】"
+_COMMA = re.compile(r"(?<=[、，,])")
+_SLUG_DROP = re.compile(r"[^\w]+")
+
+
+def normalize(text: str) -> str:
+    """NFKC-fold full-width Latin and digits, keep Japanese as written, squeeze spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[ \t\u3000]+", " ", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at sentence ends (。！？ and a closing quote after them); cut run-ons at commas."""
+    pieces: list[str] = []
+    depth = 0  # inside 「…」 a 。 ends the quote, not the sentence
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in _ENDS and text[i + 1 : i + 2] not in tuple(_ENDS):
+            pieces.append(text[start : i + 1])
+            start = i + 1
+        elif depth == 0 and ch == "." and text[i + 1 : i + 2] in (" ", ""):
+            pieces.append(text[start : i + 1])  # Latin-script sentence
+            start = i + 1
+    pieces.append(text[start:])
+    return [part for piece in pieces if piece.strip() for part in _cut_long(piece.strip())]
+
+
+def _cut_long(sentence: str) -> list[str]:
+    """Cut a sentence longer than MAX_SENTENCE_CHARS at commas, else at a fixed width."""
+    if len(sentence) <= MAX_SENTENCE_CHARS:
+        return [sentence]
+    parts: list[str] = []
+    current = ""
+    for clause in _COMMA.split(sentence):
+        if current and len(current) + len(clause) > MAX_SENTENCE_CHARS:
+            parts.append(current)
+            current = ""
+        current += clause
+        while len(current) > MAX_SENTENCE_CHARS:
+            parts.append(current[:MAX_SENTENCE_CHARS])
+            current = current[MAX_SENTENCE_CHARS:]
+    if current.strip():
+        parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def is_speakable(text: str) -> bool:
+    """Whether text has anything an engine can pronounce (letters or digits)."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def estimate_ms(text: str) -> int:
+    """Rough spoken duration of text, before any synthesis."""
+    return int(len(text) / SPOKEN_CHARS_PER_S * 1000)
+
+
+def slugify(title: str) -> str:
+    """A file-name-safe, stable slug: words joined by '-', Japanese kept, never empty or dotted."""
+    folded = unicodedata.normalize("NFKC", title).lower()
+    slug = _SLUG_DROP.sub("-", folded).strip("-_")
+    slug = slug[:SLUG_MAX_CHARS].rstrip("-_")
+    if not slug:
+        # All punctuation (or empty): still stable for one title, still safe.
+        slug = "episode-" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text to at most limit characters at a natural break, marking the cut with '…'."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    for mark in ("、", "，", ",", " "):
+        at = cut.rfind(mark)
+        if at >= limit // 2:
+            return cut[:at] + "…"
+    return cut[: limit - 1] + "…"
+
+
+_STAGE_NOTE = re.compile(r"[（(](?:一同|会場)?(?:笑い?|苦笑い?|爆笑|拍手|沈黙|間)[）)]")
+
+
+def spoken_text(sentence: str) -> str:
+    """What an engine should say: stage notes such as （笑） removed (the pause stays in assembly)."""
+    return _STAGE_NOTE.sub("", sentence).strip()

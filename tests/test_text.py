@@ -1,0 +1,73 @@
+"""Pure text helpers: sentence splitting, stage notes, slugs, shortening."""
+
+from __future__ import annotations
+
+import pytest
+
+from podcast.text import is_speakable, shorten, slugify, split_sentences, spoken_text
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("はい。そうです。", ["はい。", "そうです。"]),
+        ("本当ですか？はい!", ["本当ですか？", "はい!"]),
+        ("彼は「わかりました。やります。」と言った。次。", ["彼は「わかりました。やります。」と言った。", "次。"]),
+        ("えっ！？本当に", ["えっ！？", "本当に"]),
+        ("OK. Next one", ["OK.", "Next one"]),
+        ("GPT-5.5はすごい", ["GPT-5.5はすごい"]),
+        ("", []),
+    ],
+)
+def test_split_sentences(text: str, sentences: list[str]) -> None:
+    assert split_sentences(text) == sentences
+
+
+def test_long_run_on_is_cut_at_commas_without_losing_text() -> None:
+    text = "、".join(["これはとても長い節です"] * 40) + "。"
+    parts = split_sentences(text)
+    assert len(parts) > 1
+    assert all(len(p) <= 120 for p in parts)
+    assert "".join(parts) == text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "spoken"),
+    [
+        ("そうですね（笑）。", "そうですね。"),
+        ("（一同笑い）", ""),
+        ("CFO（最高財務責任者）です", "CFO（最高財務責任者）です"),
+    ],
+)
+def test_stage_notes_are_not_spoken(sentence: str, spoken: str) -> None:
+    assert spoken_text(sentence) == spoken
+
+
+@pytest.mark.parametrize(("text", "speakable"), [("…", False), ("（）", False), ("2024", True), ("あ", True)])
+def test_is_speakable(text: str, speakable: bool) -> None:
+    assert is_speakable(text) is speakable
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("サム・アルトマン | AIが企業を変える", "サム-アルトマン-aiが企業を変える"),
+        ("Hello, World!", "hello-world"),
+        ("../../etc", "etc"),
+        ("ＧＰＴ－５の話", "gpt-5の話"),
+    ],
+)
+def test_slugify(title: str, slug: str) -> None:
+    assert slugify(title) == slug
+
+
+def test_slug_of_punctuation_is_stable_and_safe() -> None:
+    assert slugify("!!!") == slugify("!!!")
+    assert slugify("!!!").startswith("episode-")
+    assert slugify("？？") != slugify("!!!")
+
+
+def test_shorten() -> None:
+    assert shorten("短い", 10) == "短い"
+    assert shorten("まず始めに、私は多くの共通の友人と話をしました", 10) == "まず始めに…"
+    assert len(shorten("あ" * 50, 20)) == 20
