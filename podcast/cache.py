@@ -1,0 +1,76 @@
+"""Clip cache on disk: one file per synthesized sentence, keyed by everything that shapes its sound."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import tempfile
+import warnings
+from pathlib import Path
+
+from .model import Clip
+
+_MAGIC = b"PODCLIP1"
+_HEADER = struct.Struct("<8sIQ32s")  # magic, sample rate (Hz), PCM byte count, sha256 of the PCM
+
+
+def default_cache_dir() -> Path:
+    """$PODCAST_CACHE_DIR, else $XDG_CACHE_HOME/podcast, else ~/.cache/podcast."""
+    if env := os.environ.get("PODCAST_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "podcast"
+
+
+def clip_key(fingerprint: str, text: str) -> str:
+    """Cache key of one sentence: the engine fingerprint (engine, version, voice, prosody) and text."""
+    return hashlib.sha256(f"{fingerprint}\0{text}".encode()).hexdigest()
+
+
+class ClipCache:
+    """Stores clips atomically and verifies each on read, so a torn or corrupt file is never played."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = (directory or default_cache_dir()) / "clips"
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.clip"
+
+    def get(self, key: str) -> Clip | None:
+        """The stored clip, or None when absent or corrupt (a corrupt one is removed with a warning)."""
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        clip = _decode(data)
+        if clip is None:
+            warnings.warn(f"clip cache: {path} is corrupt; synthesizing it again", stacklevel=2)
+            path.unlink(missing_ok=True)
+        return clip
+
+    def put(self, key: str, clip: Clip) -> None:
+        """Store a clip: written to a temporary file first, then renamed into place."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = _HEADER.pack(_MAGIC, clip.sample_rate, len(clip.pcm), hashlib.sha256(clip.pcm).digest())
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fp:
+                fp.write(header + clip.pcm)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _decode(data: bytes) -> Clip | None:
+    """Parse and verify a cache file's bytes."""
+    if len(data) < _HEADER.size:
+        return None
+    magic, rate, size, digest = _HEADER.unpack_from(data)
+    pcm = data[_HEADER.size :]
+    if magic != _MAGIC or size != len(pcm) or rate <= 0 or hashlib.sha256(pcm).digest() != digest:
+        return None
+    return Clip(pcm=pcm, sample_rate=rate)

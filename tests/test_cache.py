@@ -1,0 +1,56 @@
+"""Clip cache: round trip, atomic files, corrupt entries re-made rather than played."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from podcast.cache import ClipCache, clip_key, default_cache_dir
+from podcast.model import Clip
+
+CLIP = Clip(pcm=bytes(range(256)) * 10, sample_rate=24_000)
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path)
+    key = clip_key("engine 1|voice", "こんにちは。")
+    assert cache.get(key) is None
+    cache.put(key, CLIP)
+    assert cache.get(key) == CLIP
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("fingerprint", "text"),
+    [("engine 1|voice", "こんにちは"), ("engine 2|voice", "こんにちは。"), ("engine 1|other", "こんにちは。")],
+)
+def test_key_changes_with_everything_that_shapes_sound(fingerprint: str, text: str) -> None:
+    assert clip_key(fingerprint, text) != clip_key("engine 1|voice", "こんにちは。")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage"])
+def test_corrupt_entry_is_dropped_with_warning(tmp_path: Path, damage: str) -> None:
+    cache = ClipCache(tmp_path)
+    key = clip_key("e", "t")
+    cache.put(key, CLIP)
+    (path,) = tmp_path.rglob("*.clip")
+    data = path.read_bytes()
+    damaged = {
+        "truncate": data[:-7],
+        "flip": data[:-1] + bytes([data[-1] ^ 1]),
+        "empty": b"",
+        "garbage": b"not a clip at all" * 10,
+    }[damage]
+    path.write_bytes(damaged)
+    with pytest.warns(UserWarning, match="corrupt"):
+        assert cache.get(key) is None
+    assert not path.exists()
+
+
+def test_cache_dir_follows_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PODCAST_CACHE_DIR", str(tmp_path / "a"))
+    assert default_cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("PODCAST_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "podcast"
