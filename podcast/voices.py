@@ -1,0 +1,157 @@
+"""voices.yaml -> which engine renders and which voice each speaker gets (shape checks only)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .model import ROLES, Speaker, Voice
+
+DEFAULT_ENGINE = "kokoro"
+_VOICE_KEYS = {"voice", "speed", "half_tone", "rate", "pitch", "volume"}
+_ENGINE_KEYS = {"speakers", "pool"}
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceConfig:
+    """A parsed voices.yaml."""
+
+    engine: str  # engine used when the CLI does not name one
+    speakers: dict[str, dict[str, Voice]]  # engine -> speaker id, name or role -> voice
+    pools: dict[str, tuple[Voice, ...]]  # engine -> voices for speakers without an entry, in order
+    source: str  # file it came from, for messages
+
+
+def bundled_voices_path() -> Path:
+    """The voices.yaml that ships with the package, used when the user has none."""
+    return Path(str(files("podcast") / "voices.yaml"))
+
+
+def load_voices(path: Path | None = None) -> VoiceConfig:
+    """Read voices.yaml: the given file, else ./voices.yaml, else the bundled default."""
+    if path is None:
+        local = Path("voices.yaml")
+        path = local if local.is_file() else bundled_voices_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read voices file ({exc.strerror}); check the path") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: YAML error: {problem} (fix that line)") from exc
+    return parse_voices(data, source=str(path))
+
+
+def parse_voices(data: Any, *, source: str) -> VoiceConfig:
+    """Check the shape of a loaded voices.yaml; every unknown key is an error naming its path."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping with 'engine:' and one section per engine")
+    engine = data.get("engine", DEFAULT_ENGINE)
+    if not isinstance(engine, str):
+        raise ConfigError(f"{source}: engine: expected a name such as kokoro, got {engine!r}")
+    speakers: dict[str, dict[str, Voice]] = {}
+    pools: dict[str, tuple[Voice, ...]] = {}
+    for section, body in data.items():
+        if section == "engine":
+            continue
+        if not isinstance(body, dict):
+            raise ConfigError(f"{source}: {section}: expected 'speakers:' and 'pool:' under the engine name")
+        for key in body:
+            if key not in _ENGINE_KEYS:
+                raise ConfigError(f"{source}: {section}.{key}: unknown key (use speakers: or pool:)")
+        entries = body.get("speakers") or {}
+        if not isinstance(entries, dict):
+            raise ConfigError(f"{source}: {section}.speakers: expected speaker: {{voice: ...}} entries")
+        speakers[section] = {
+            str(who): _parse_voice(spec, section, f"{source}: {section}.speakers.{who}")
+            for who, spec in entries.items()
+        }
+        pool = body.get("pool") or []
+        if not isinstance(pool, list):
+            raise ConfigError(f"{source}: {section}.pool: expected a list of {{voice: ...}} entries")
+        pools[section] = tuple(
+            _parse_voice(spec, section, f"{source}: {section}.pool[{i}]") for i, spec in enumerate(pool)
+        )
+    return VoiceConfig(engine=engine, speakers=speakers, pools=pools, source=source)
+
+
+def _parse_voice(spec: Any, engine: str, where: str) -> Voice:
+    """One {voice: name, prosody...} entry (a bare string is a voice name)."""
+    if isinstance(spec, str):
+        spec = {"voice": spec}
+    if not isinstance(spec, dict) or not isinstance(spec.get("voice"), str):
+        raise ConfigError(f"{where}: expected {{voice: NAME}}, got {spec!r}")
+    unknown = set(spec) - _VOICE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key '{sorted(unknown)[0]}' (allowed: {', '.join(sorted(_VOICE_KEYS))})")
+    name = spec["voice"]
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ConfigError(f"{where}: voice {name!r} looks like a file path; give a voice name")
+    for key in ("speed", "half_tone"):
+        value = spec.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+    speed = float(spec.get("speed", 1.0))
+    if not 0.5 <= speed <= 2.0:
+        raise ConfigError(f"{where}: speed {speed:g} is out of range (use 0.5 to 2.0)")
+    return Voice(
+        engine=engine,
+        name=name,
+        speed=speed,
+        half_tone=float(spec.get("half_tone", 0.0)),
+        rate=str(spec.get("rate", "+0%")),
+        pitch=str(spec.get("pitch", "+0Hz")),
+        volume=str(spec.get("volume", "+0%")),
+    )
+
+
+def assign_voices(config: VoiceConfig, speakers: dict[str, Speaker], engine: str) -> dict[str, Voice]:
+    """A voice per speaker: by id, then name, then role, then the next unused voice of the pool."""
+    entries = config.speakers.get(engine, {})
+    pool = list(config.pools.get(engine, ()))
+    assigned: dict[str, Voice] = {}
+    for speaker in speakers.values():
+        for key in (speaker.id, speaker.name, speaker.role):
+            if key in entries:
+                assigned[speaker.id] = entries[key]
+                break
+    taken = set(assigned.values())
+    for speaker in speakers.values():
+        if speaker.id in assigned:
+            continue
+        free = [voice for voice in pool if voice not in taken]
+        if not free:
+            raise ConfigError(
+                f"{config.source}: no voice left for speaker '{speaker.id}' on {engine} "
+                f"(add '{speaker.id}: {{voice: ...}}' under {engine}.speakers: or more voices under {engine}.pool:)"
+            )
+        assigned[speaker.id] = free[0]
+        taken.add(free[0])
+    _warn_on_shared_voices(assigned, engine)
+    return assigned
+
+
+def _warn_on_shared_voices(assigned: dict[str, Voice], engine: str) -> None:
+    """Two speakers with the same voice and prosody are indistinguishable to a listener."""
+    seen: dict[Voice, str] = {}
+    for speaker_id, voice in assigned.items():
+        if voice in seen:
+            warnings.warn(
+                f"speakers '{seen[voice]}' and '{speaker_id}' share the voice {voice.name} on {engine}; "
+                "listeners will not tell them apart",
+                stacklevel=3,
+            )
+        seen.setdefault(voice, speaker_id)
+
+
+__all__ = ["ROLES", "VoiceConfig", "assign_voices", "bundled_voices_path", "load_voices", "parse_voices"]
