@@ -1,0 +1,75 @@
+"""Synthesis scheduling: cache hits, resume, bounded concurrency, voice checks (FakeEngine)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from podcast.cache import ClipCache
+from podcast.errors import ConfigError, EngineError
+from podcast.model import Voice
+from podcast.synth import check_voices, synthesize_script
+
+from .conftest import FakeEngine, small_script
+
+VOICES = {"host": Voice("fake", "mid"), "sam": Voice("fake", "low"), "brad": Voice("fake", "high")}
+
+
+def run(engine: FakeEngine, voices: dict[str, Voice] = VOICES, **options: object) -> list:  # type: ignore[type-arg]
+    return asyncio.run(synthesize_script(small_script(), voices, engine, ClipCache(), **options))  # type: ignore[arg-type]
+
+
+def test_every_sentence_synthesized_once_then_cached(fake_engine: FakeEngine) -> None:
+    first = run(fake_engine)
+    spoken = [c[0] for c in fake_engine.calls]
+    # The stage note (笑) is not sent to the engine; everything else is, sentence by sentence.
+    assert sorted(spoken) == sorted(
+        [
+            "こんにちは。",
+            "今日はよろしくお願いします。",
+            "はい、よろしくお願いします。",
+            "ブラッド、十年後はどうなっていますか?",
+            "予測は苦手です。",
+            "でも楽しみです。",
+        ]
+    )
+    assert [t.fresh for t in first] == [True] * 4
+    fake_engine.calls.clear()
+    second = run(fake_engine)
+    assert fake_engine.calls == []
+    assert [t.fresh for t in second] == [False] * 4
+    assert [t.clips for t in second] == [t.clips for t in first]  # a cache hit equals fresh synthesis
+
+
+def test_changing_one_voice_resynthesizes_only_that_speaker(fake_engine: FakeEngine) -> None:
+    run(fake_engine)
+    fake_engine.calls.clear()
+    result = run(fake_engine, {**VOICES, "host": dataclasses.replace(VOICES["host"], speed=1.2)})
+    assert [t.fresh for t in result] == [True, False, True, False]
+    assert {voice for _, voice in fake_engine.calls} == {"mid"}
+
+
+def test_concurrency_is_bounded_and_progress_reported(fake_engine: FakeEngine) -> None:
+    seen: list[tuple[int, int]] = []
+    run(fake_engine, concurrency=1, progress=lambda done, total: seen.append((done, total)))
+    assert fake_engine.max_in_flight == 1
+    assert seen[0] == (0, 4) and seen[-1] == (4, 4)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_engine_failure_names_the_turn(fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(text: str, voice: Voice) -> None:
+        raise EngineError("service said no")
+
+    monkeypatch.setattr(fake_engine, "synthesize", broken)
+    with pytest.raises(EngineError, match=r"turn at line 1: service said no"):
+        run(fake_engine)
+
+
+def test_missing_voice_and_unknown_voice_are_config_errors(fake_engine: FakeEngine) -> None:
+    with pytest.raises(ConfigError, match="speaker 'brad' has no voice"):
+        run(fake_engine, {"host": VOICES["host"], "sam": VOICES["sam"]})
+    with pytest.raises(ConfigError, match=r"v.yaml: speaker 'sam': fake has no voice 'lo' \(did you mean 'low'\?\)"):
+        check_voices(fake_engine, {"sam": Voice("fake", "lo")}, source="v.yaml")
