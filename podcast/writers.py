@@ -1,0 +1,170 @@
+"""Episode side files and tags: chapters JSON, WebVTT transcript, ID3 chapters in the MP3."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TextIO, TypedDict
+
+import mutagen.id3
+from mutagen import MutagenError
+
+from .errors import AssemblyError, ConfigError
+from .model import ChapterMark, Episode
+
+CHAPTERS_VERSION = "1.2.0"  # Podcasting 2.0 JSON chapters spec version we follow
+ID3_VERSION = 3  # v2.3, not v2.4: Apple Podcasts, Windows and many car players read only v2.3 reliably
+NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets: "unused, go by time" per the ID3 chapter addendum
+LANGUAGE = "jpn"  # ISO 639-2 code for TLAN
+GENRE = "Podcast"
+DEFAULT_ALBUM = "podcast"  # when the episode has no title
+
+# mutagen.id3's frame classes are untyped; going through Any keeps mypy --strict quiet in one place.
+_id3: Any = mutagen.id3
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")  # a blank line would end a WebVTT cue early
+
+
+def format_timestamp(ms: int, *, always_include_hours: bool = True, decimal_marker: str = ".") -> str:
+    """Milliseconds as HH:MM:SS.mmm (hours dropped when zero unless always_include_hours)."""
+    if ms < 0:
+        raise ValueError(f"timestamp must be non-negative, got {ms} ms")
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    seconds, ms = divmod(ms, 1_000)
+    hours_marker = f"{hours:02d}:" if always_include_hours or hours > 0 else ""
+    return f"{hours_marker}{minutes:02d}:{seconds:02d}{decimal_marker}{ms:03d}"
+
+
+class Writer(Protocol):
+    """Writes one side file of an episode."""
+
+    extension: ClassVar[str]
+
+    def write(self, episode: Episode, fp: TextIO) -> None:
+        """Write the episode's file to an open text stream."""
+
+
+class _JsonChapter(TypedDict):
+    """One entry of the Podcasting 2.0 chapters file (times in seconds)."""
+
+    startTime: float
+    endTime: float
+    title: str
+
+
+class _JsonChapters(TypedDict):
+    version: str
+    chapters: list[_JsonChapter]
+
+
+class ChaptersJsonWriter:
+    """Podcasting 2.0 JSON chapters: what podcast apps show as the chapter list."""
+
+    extension: ClassVar[str] = "json"
+
+    def write(self, episode: Episode, fp: TextIO) -> None:
+        """Write the chapters as JSON, Japanese unescaped."""
+        data: _JsonChapters = {
+            "version": CHAPTERS_VERSION,
+            "chapters": [
+                {"startTime": mark.start_ms / 1000, "endTime": mark.end_ms / 1000, "title": mark.title}
+                for mark in episode.chapters
+            ],
+        }
+        json.dump(data, fp, ensure_ascii=False, indent=2)
+        fp.write("\n")
+
+
+class VttWriter:
+    """WebVTT transcript: one cue per spoken sentence, voiced by the speaker's name."""
+
+    extension: ClassVar[str] = "vtt"
+
+    def write(self, episode: Episode, fp: TextIO) -> None:
+        """Write the cues as a WebVTT file."""
+        fp.write("WEBVTT\n\n")
+        for number, cue in enumerate(episode.cues, 1):
+            start, end = format_timestamp(cue.start_ms), format_timestamp(cue.end_ms)
+            fp.write(f"{number}\n{start} --> {end}\n<v {_vtt_escape(cue.speaker)}>{_vtt_escape(cue.text)}\n\n")
+
+
+def _vtt_escape(text: str) -> str:
+    """Text safe inside a cue: &, <, > escaped (this also breaks any '-->'), one line."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+_WRITERS: dict[str, type[Writer]] = {"json": ChaptersJsonWriter, "vtt": VttWriter}
+
+
+def get_writer(fmt: str) -> Writer:
+    """The writer for a format name: 'json' (chapters) or 'vtt' (transcript)."""
+    try:
+        return _WRITERS[fmt]()
+    except KeyError:
+        raise ConfigError(f"unknown output format '{fmt}' (use one of: {', '.join(_WRITERS)})") from None
+
+
+def tag_mp3(path: Path, episode: Episode) -> None:
+    """Replace the MP3's ID3 tag with title, speakers, date, language and chapters (CTOC + CHAP)."""
+    title = episode.script.title
+    tags = _id3.ID3()
+    tags.add(_id3.TIT2(encoding=3, text=title))
+    names = " / ".join(speaker.name for speaker in episode.script.speakers.values())
+    if names:
+        tags.add(_id3.TPE1(encoding=3, text=names))
+    tags.add(_id3.TALB(encoding=3, text=title or DEFAULT_ALBUM))
+    if episode.date:
+        tags.add(_id3.TDRC(encoding=3, text=episode.date))  # saved as TYER/TDAT: v2.3 has no TDRC
+    tags.add(_id3.TLAN(encoding=3, text=LANGUAGE))
+    tags.add(_id3.TCON(encoding=3, text=GENRE))
+    ids = [f"chp{n}" for n in range(len(episode.chapters))]
+    if ids:
+        tags.add(
+            _id3.CTOC(
+                element_id="toc",
+                flags=_id3.CTOCFlags.TOP_LEVEL | _id3.CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[_id3.TIT2(encoding=3, text=title or DEFAULT_ALBUM)],
+            )
+        )
+    for element_id, mark in zip(ids, episode.chapters, strict=True):
+        tags.add(
+            _id3.CHAP(
+                element_id=element_id,
+                start_time=mark.start_ms,
+                end_time=mark.end_ms,
+                start_offset=NO_OFFSET,
+                end_offset=NO_OFFSET,
+                sub_frames=[_id3.TIT2(encoding=3, text=mark.title)],
+            )
+        )
+    try:
+        # v1=0 drops any ID3v1 tag: it cannot hold Japanese and would show mojibake in old players.
+        tags.save(path, v1=0, v2_version=ID3_VERSION)
+    except (MutagenError, OSError) as exc:
+        raise AssemblyError(f"{path}: cannot write ID3 tags ({exc}); check the file is a writable MP3") from exc
+
+
+def read_chapters(path: Path) -> list[ChapterMark]:
+    """The ID3 chapters of an MP3, in table-of-contents order (by start time without a CTOC)."""
+    try:
+        tags = _id3.ID3(path)
+    except _id3.ID3NoHeaderError:
+        return []
+    except (MutagenError, OSError) as exc:
+        raise AssemblyError(f"{path}: cannot read ID3 tags ({exc}); check the file is an MP3") from exc
+    chaps = {frame.element_id: frame for frame in tags.getall("CHAP")}
+    order = sorted(chaps, key=lambda element_id: (chaps[element_id].start_time, element_id))
+    for toc in tags.getall("CTOC"):
+        if toc.flags & _id3.CTOCFlags.TOP_LEVEL:
+            order = [element_id for element_id in toc.child_element_ids if element_id in chaps]
+            break
+    marks = []
+    for element_id in order:
+        frame = chaps[element_id]
+        titles = frame.sub_frames.getall("TIT2")
+        title = str(titles[0].text[0]) if titles and titles[0].text else element_id
+        marks.append(ChapterMark(title=title, start_ms=int(frame.start_time), end_ms=int(frame.end_time)))
+    return marks
