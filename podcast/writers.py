@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TextIO, TypedDict
 
 import mutagen.id3
+import mutagen.id3._tags
 from mutagen import MutagenError
 
 from .errors import AssemblyError, ConfigError
@@ -22,6 +23,7 @@ DEFAULT_ALBUM = "podcast"  # when the episode has no title
 
 # mutagen.id3's frame classes are untyped; going through Any keeps mypy --strict quiet in one place.
 _id3: Any = mutagen.id3
+_save_frame: Any = mutagen.id3._tags.save_frame  # mutagen's own frame serializer, reused for CHAP order
 _LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")  # a blank line would end a WebVTT cue early
 
 
@@ -106,10 +108,28 @@ def get_writer(fmt: str) -> Writer:
         raise ConfigError(f"unknown output format '{fmt}' (use one of: {', '.join(_WRITERS)})") from None
 
 
+class _TimeOrderedID3(_id3.ID3):  # type: ignore[misc]
+    """An ID3 tag whose CHAP frames are stored in time order.
+
+    mutagen sorts frames by size when saving, and ffmpeg (so mpv, VLC and most web tools) lists
+    chapters in file order, so a short late title would come before a long early one.
+    """
+
+    def _write(self, config: Any) -> bytearray:
+        chapters = sorted(self.getall("CHAP"), key=lambda frame: frame.start_time)
+        self.delall("CHAP")
+        try:
+            data: bytearray = super()._write(config)
+        finally:
+            for frame in chapters:
+                self.add(frame)
+        return data + bytearray().join(_save_frame(frame, config=config) for frame in chapters)
+
+
 def tag_mp3(path: Path, episode: Episode) -> None:
     """Replace the MP3's ID3 tag with title, speakers, date, language and chapters (CTOC + CHAP)."""
     title = episode.script.title
-    tags = _id3.ID3()
+    tags = _TimeOrderedID3()
     tags.add(_id3.TIT2(encoding=3, text=title))
     names = " / ".join(speaker.name for speaker in episode.script.speakers.values())
     if names:
