@@ -204,8 +204,9 @@ def _compose(text: str, source: str) -> Node | None:
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
-            mark = exc.context_mark  # an unclosed quote or bracket: point where it opens, not at the end
+        unclosed = "end of stream" in (exc.problem or "") or "flow" in (exc.context or "")
+        if exc.context_mark is not None and unclosed:
+            mark = exc.context_mark  # an unclosed quote or bracket: point where it opens, not where it ends
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = ", ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
         raise TranscriptError(f"{where}: YAML error: {problem} (fix the indentation/quotes on that line)") from exc
