@@ -268,7 +268,7 @@ def encode_mp3(mix: Mix, path: Path) -> None:
     command = [pydub_ffmpeg, "-y", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(mix.sample_rate)]
     command += ["-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", BITRATE, "-f", "mp3", str(path)]
     try:
-        result = subprocess.run(command, input=memoryview(mix.samples).cast("B"), capture_output=True, check=False)
+        result = subprocess.run(command, input=mix.samples.data.cast("B"), capture_output=True, check=False)
     except OSError as exc:
         raise AssemblyError(f"{path}: could not run ffmpeg ({exc.strerror}); reinstall imageio-ffmpeg") from exc
     if result.returncode != 0:
