@@ -101,3 +101,11 @@ _STAGE_NOTE = re.compile(r"[（(](?:一同|会場)?(?:笑い?|苦笑い?|爆笑|
 def spoken_text(sentence: str) -> str:
     """What an engine should say: stage notes such as （笑） removed (the pause stays in assembly)."""
     return _STAGE_NOTE.sub("", sentence).strip()
+
+
+_QUESTION = re.compile(r"(?:[?？]|(?:です|ます|でしょう|ません|でした|ました)かね?[。.]?)[」』）)…\s]*$")
+
+
+def is_question(sentence: str) -> bool:
+    """Whether a sentence asks something: ends with ？ or a polite 〜ですか／ますか／でしょうか."""
+    return bool(_QUESTION.search(sentence))
