@@ -1,0 +1,5 @@
+"""`python -m podcast` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,195 @@
+"""build_episode(): the stages wired together; the one call the CLI, the server and Python users share."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from . import assemble
+from .attribution import attribute
+from .cache import ClipCache
+from .chaptering import make_chapters
+from .engines import get_engine
+from .errors import AssemblyError
+from .model import Episode, Script, SpokenTurn
+from .script import dump_script, load_script, write_script
+from .synth import Progress, check_voices, synthesize_script
+from .text import slugify
+from .transcript import parse_transcript, read_transcript
+from .voices import assign_voices, load_voices
+from .writers import get_writer, tag_mp3
+
+SCRIPT_SUFFIXES = (".yaml", ".yml")  # anything else is read as a raw transcript
+DEFAULT_OUTPUT = Path("output")
+
+
+def split_transcript(path: Path) -> Script:
+    """Read a raw transcript and attribute its turns: the script a user reviews before rendering."""
+    transcript = parse_transcript(read_transcript(path), source=str(path))
+    return make_chapters(attribute(transcript))
+
+
+def load_input(path: Path) -> Script:
+    """A script file as written, or a raw transcript split on the fly."""
+    if path.suffix.lower() in SCRIPT_SUFFIXES:
+        return load_script(path)
+    return split_transcript(path)
+
+
+def split(transcript: Path, output: Path) -> Script:
+    """Split a transcript and write the script file users edit; returns the script."""
+    script = split_transcript(transcript)
+    write_script(script, output)
+    return script
+
+
+async def build_episode(
+    input_path: Path,
+    *,
+    output_dir: Path = DEFAULT_OUTPUT,
+    engine: str | None = None,
+    voices_path: Path | None = None,
+    cache_dir: Path | None = None,
+    concurrency: int | None = None,
+    progress: Progress | None = None,
+) -> Episode:
+    """Render one episode from a transcript or script file.
+
+    Parameters
+    ----------
+    input_path
+        A raw transcript (any text file) or a script file (``.yaml``).
+    output_dir
+        Folder that receives ``<slug>/`` with the MP3, chapters.json, transcript.vtt and script.yaml.
+    engine
+        Engine name; default: the one voices.yaml names.
+    voices_path
+        voices.yaml to use; default ./voices.yaml, else the bundled one.
+    cache_dir
+        Clip cache folder; default $PODCAST_CACHE_DIR or ~/.cache/podcast.
+    concurrency
+        Synthesis calls in flight at once; default: what the engine says suits it.
+    progress
+        Called with (turns done, turns in all) as synthesis goes.
+
+    Returns
+    -------
+    The Episode: paths, duration, chapters, cues and how many clips came from the cache.
+    """
+    script = load_input(input_path)
+    config = load_voices(voices_path)
+    engine_name = engine or config.engine
+    speech = get_engine(engine_name)
+    voices = assign_voices(config, script.speakers, engine_name)
+    check_voices(speech, voices, source=config.source)
+
+    slug = slugify(script.title)
+    directory = output_dir / slug
+    _prepare_folder(directory)  # fail before minutes of synthesis, not after
+
+    spoken = await synthesize_script(
+        script, voices, speech, ClipCache(cache_dir), concurrency=concurrency, progress=progress
+    )
+    return await asyncio.to_thread(
+        _write_outputs,
+        script,
+        spoken,
+        directory=directory,
+        slug=slug,
+        engine=engine_name,
+    )
+
+
+def render(input_path: Path, **options: Any) -> Episode:
+    """Synchronous build_episode for Python callers (the CLI and server use the async one)."""
+    # The one asyncio.run outside the CLI: a plain function is what a library user expects to call.
+    return asyncio.run(build_episode(input_path, **options))
+
+
+def summary(episode: Episode) -> dict[str, Any]:
+    """The episode as the JSON object `podcast render --json` prints."""
+    return {
+        "title": episode.script.title,
+        "slug": episode.slug,
+        "audio": str(episode.audio),
+        "chapters_json": str(episode.chapters_json),
+        "transcript_vtt": str(episode.transcript_vtt),
+        "script_yaml": str(episode.script_yaml),
+        "duration_s": round(episode.duration_ms / 1000, 3),
+        "chapters": [{"title": c.title, "start_s": round(c.start_ms / 1000, 3)} for c in episode.chapters],
+        "engine": episode.engine,
+        "clips_synthesized": episode.clips_synthesized,
+        "clips_cached": episode.clips_cached,
+    }
+
+
+def _prepare_folder(directory: Path) -> None:
+    """Create the episode folder and prove it is writable."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=directory)
+        probe.close()
+    except OSError as exc:
+        raise AssemblyError(
+            f"{directory}: cannot write the output folder ({exc.strerror or exc}); choose another with -o"
+        ) from exc
+
+
+def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path, slug: str, engine: str) -> Episode:
+    """Write every file under a temporary name, then rename all: never a half-written episode."""
+    audio_path = directory / f"{slug}.mp3"
+    with (
+        _staged(audio_path) as audio,
+        _staged(directory / "chapters.json") as chapters,
+        _staged(directory / "transcript.vtt") as transcript,
+        _staged(directory / "script.yaml") as script_file,
+    ):
+        mix = assemble.encode_episode(script, spoken, audio)
+        episode = Episode(
+            script=script,
+            slug=slug,
+            directory=directory,
+            audio=audio_path,
+            chapters_json=directory / "chapters.json",
+            transcript_vtt=directory / "transcript.vtt",
+            script_yaml=directory / "script.yaml",
+            duration_ms=mix.duration_ms,
+            chapters=mix.chapters,
+            cues=mix.cues,
+            engine=engine,
+            clips_synthesized=sum(1 for turn in spoken if turn.fresh),
+            clips_cached=sum(1 for turn in spoken if not turn.fresh and any(turn.clips)),
+            date=datetime.date.today().isoformat(),
+        )
+        tag_mp3(audio, episode)
+        for fmt, path in (("json", chapters), ("vtt", transcript)):
+            with path.open("w", encoding="utf-8", newline="\n") as fp:
+                get_writer(fmt).write(episode, fp)
+        script_file.write_text(dump_script(script), encoding="utf-8")
+    return episode
+
+
+@contextmanager
+def _staged(final: Path) -> Iterator[Path]:
+    """A temporary path beside final, renamed onto it when the block succeeds, removed when it fails."""
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise AssemblyError(f"{final}: cannot write ({exc.strerror or exc}); check the folder's permissions") from exc
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; episodes are meant to be served and shared
+        os.replace(tmp, final)
+    except OSError as exc:
+        raise AssemblyError(f"{final}: cannot write ({exc.strerror or exc}); check free space and permissions") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
