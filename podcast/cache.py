@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-import tempfile
 import warnings
 from pathlib import Path
 
+from .errors import AssemblyError
+from .files import atomic_path
 from .model import Clip
 
 _MAGIC = b"PODCLIP1"
@@ -53,16 +54,14 @@ class ClipCache:
     def put(self, key: str, clip: Clip) -> None:
         """Store a clip: written to a temporary file first, then renamed into place."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = _HEADER.pack(_MAGIC, clip.sample_rate, len(clip.pcm), hashlib.sha256(clip.pcm).digest())
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as fp:
-                fp.write(header + clip.pcm)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"{path.parent}: cannot create the clip cache ({exc.strerror}); set PODCAST_CACHE_DIR"
+            raise AssemblyError(message) from exc
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(header + clip.pcm)
 
 
 def _decode(data: bytes) -> Clip | None:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +14,7 @@ from .cache import ClipCache
 from .chaptering import make_chapters
 from .engines import get_engine
 from .errors import AssemblyError
+from .files import atomic_path
 from .model import Episode, Script, SpokenTurn
 from .script import dump_script, load_script, write_script
 from .synth import Progress, check_voices, synthesize_script
@@ -145,10 +143,10 @@ def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path,
     """Write every file under a temporary name, then rename all: never a half-written episode."""
     audio_path = directory / f"{slug}.mp3"
     with (
-        _staged(audio_path) as audio,
-        _staged(directory / "chapters.json") as chapters,
-        _staged(directory / "transcript.vtt") as transcript,
-        _staged(directory / "script.yaml") as script_file,
+        atomic_path(audio_path) as audio,
+        atomic_path(directory / "chapters.json") as chapters,
+        atomic_path(directory / "transcript.vtt") as transcript,
+        atomic_path(directory / "script.yaml") as script_file,
     ):
         mix = assemble.encode_episode(script, spoken, audio)
         episode = Episode(
@@ -173,23 +171,3 @@ def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path,
                 get_writer(fmt).write(episode, fp)
         script_file.write_text(dump_script(script), encoding="utf-8")
     return episode
-
-
-@contextmanager
-def _staged(final: Path) -> Iterator[Path]:
-    """A temporary path beside final, renamed onto it when the block succeeds, removed when it fails."""
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise AssemblyError(f"{final}: cannot write ({exc.strerror or exc}); check the folder's permissions") from exc
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; episodes are meant to be served and shared
-        os.replace(tmp, final)
-    except OSError as exc:
-        raise AssemblyError(f"{final}: cannot write ({exc.strerror or exc}); check free space and permissions") from exc
-    finally:
-        tmp.unlink(missing_ok=True)

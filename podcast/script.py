@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import AssemblyError, TranscriptError
+from .errors import TranscriptError
+from .files import atomic_path
 from .model import ROLES, Chapter, Role, Script, Speaker, Turn
 
 MAX_ALIASES = 8  # hand-written scripts never need many; each alias can multiply what we walk
@@ -341,19 +340,5 @@ def _turn_data(turn: Turn) -> _Flow:
 
 def write_script(script: Script, path: Path) -> None:
     """Write the script atomically: a temporary file beside path, then renamed onto it."""
-    try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise AssemblyError(
-            f"{path}: cannot write ({exc.strerror or exc}); check the folder exists and is writable"
-        ) from exc
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fp:
-            fp.write(dump_script(script))
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a script is an ordinary document
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise AssemblyError(f"{path}: cannot write ({exc.strerror or exc}); check free space and permissions") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(dump_script(script), encoding="utf-8", newline="\n")
