@@ -39,7 +39,13 @@ def split_sentences(text: str) -> list[str]:
             pieces.append(text[start : i + 1])  # Latin-script sentence
             start = i + 1
     pieces.append(text[start:])
-    return [part for piece in pieces if piece.strip() for part in _cut_long(piece.strip())]
+    return [part for piece in pieces for note_split in _split_stage_notes(piece) for part in _cut_long(note_split)]
+
+
+def _split_stage_notes(sentence: str) -> list[str]:
+    """Stand a stage note such as （笑） on its own, so it becomes a pause where it was written."""
+    parts = _STAGE_NOTE_WITH_END.split(sentence)
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _cut_long(sentence: str) -> list[str]:
@@ -96,6 +102,7 @@ def shorten(text: str, limit: int) -> str:
 
 
 _STAGE_NOTE = re.compile(r"[（(](?:一同|会場)?(?:笑い?|苦笑い?|爆笑|拍手|沈黙|間)[）)]")
+_STAGE_NOTE_WITH_END = re.compile(rf"({_STAGE_NOTE.pattern}[。！？!?]*)")
 
 
 def spoken_text(sentence: str) -> str:

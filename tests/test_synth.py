@@ -28,7 +28,7 @@ def test_every_sentence_synthesized_once_then_cached(fake_engine: FakeEngine) ->
     assert sorted(spoken) == sorted(
         [
             "こんにちは。",
-            "今日はよろしくお願いします。",
+            "今日はよろしくお願いします",
             "はい、よろしくお願いします。",
             "ブラッド、十年後はどうなっていますか?",
             "予測は苦手です。",

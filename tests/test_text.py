@@ -16,6 +16,9 @@ from podcast.text import is_speakable, shorten, slugify, split_sentences, spoken
         ("えっ！？本当に", ["えっ！？", "本当に"]),
         ("OK. Next one", ["OK.", "Next one"]),
         ("GPT-5.5はすごい", ["GPT-5.5はすごい"]),
+        ("そうですね（笑）。次です。", ["そうですね", "（笑）。", "次です。"]),
+        ("（一同笑い）", ["（一同笑い）"]),
+        ("CFO（最高財務責任者）です。", ["CFO（最高財務責任者）です。"]),
         ("", []),
     ],
 )
