@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,27 @@ def test_missing_voice_and_unknown_voice_are_config_errors(fake_engine: FakeEngi
         run(fake_engine, {"host": VOICES["host"], "sam": VOICES["sam"]})
     with pytest.raises(ConfigError, match=r"v.yaml: speaker 'sam': fake has no voice 'lo' \(did you mean 'low'\?\)"):
         check_voices(fake_engine, {"sam": Voice("fake", "lo")}, source="v.yaml")
+
+
+def test_interrupted_run_resumes_from_the_cache(
+    fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = fake_engine.synthesize
+    calls = 0
+
+    async def dies_on_the_fourth(text: str, voice: Voice) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise KeyboardInterrupt  # what Ctrl-C looks like inside the event loop
+        return await real(text, voice)
+
+    monkeypatch.setattr(fake_engine, "synthesize", dies_on_the_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        run(fake_engine, concurrency=1)
+    monkeypatch.setattr(fake_engine, "synthesize", real)
+    fake_engine.calls.clear()
+    resumed = run(fake_engine)
+    assert len(fake_engine.calls) == 6 - 3  # the three finished sentences came from the cache
+    uninterrupted = asyncio.run(synthesize_script(small_script(), VOICES, FakeEngine(), ClipCache(tmp_path)))
+    assert [t.clips for t in uninterrupted] == [t.clips for t in resumed]
