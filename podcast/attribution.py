@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .evidence import (
+    Guest,
+    addressed,
+    asks_both,
+    cut_in_by,
+    find_guests,
+    host_name,
+    identified,
+    identities,
+    is_aside,
+    mentioned,
+    replies_to_other,
+    third_person,
+    title_guests,
+)
 from .model import Chapter, Script, Speaker, Transcript, Turn, Utterance
 from .text import is_question, slugify, split_sentences
 
@@ -22,29 +36,20 @@ HEDGE_MAX_CHARS = 40  # 「…と知っていますが。」 after a question: s
 SPLIT_MIN_CHARS = 15  # a question this long opening a paragraph of answer is the interviewer's
 FOLLOW_UP_MAX_CHARS = 20  # 「なぜそれが退屈なのですか?」: a short question goes back to whoever just spoke
 REACTION_MAX_CHARS = 40  # 「へぇ、そうだったんですか。」
+THANKS_MAX_CHARS = 60  # 「本日はありがとうございました。」; a long paragraph that thanks is an answer
 INTERJECTION_MAX_CHARS = 20  # 「はい、そうでした。」 inside an answer: maybe the other guest chiming in
 
-_KATAKANA_NAME = r"[ァ-ヶ][ァ-ヶー]+(?:[・=＝][ァ-ヶ][ァ-ヶー]+)*"
-_LATIN_NAME = r"[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}"
-_HONORIFIC = r"(?:さん|氏|くん|先生)"
-_TITLE_NAME = re.compile(rf"^(?:{_KATAKANA_NAME}|{_LATIN_NAME}|[一-龥々]{{2,6}}{_HONORIFIC})$")
-_TITLE_PARTS = re.compile(r"\s*(?:\||｜|：|:| - |×|＆|&|と)\s*")
-_TITLE_HONORED = re.compile(rf"({_KATAKANA_NAME}|[一-龥々]{{2,6}}){_HONORIFIC}")
-_VOCATIVE = re.compile(
-    rf"(?:^|[。！？!?]\s*)(?P<a>{_KATAKANA_NAME}|{_LATIN_NAME}|[一-龥々]{{2,4}}さん)、"
-    rf"|、\s*(?P<b>{_KATAKANA_NAME}|{_LATIN_NAME}|[一-龥々]{{2,4}}さん)\s*[?？]"
-)
 _STEER = re.compile(
-    r"聞きたい|お聞きし|伺い|聞かせて|教えて(?:ください|いただけ)|始めたいと思います|話を(?:移|変え)|私の質問は|質問させて"
+    r"聞きたい|お聞きし|伺い|聞かせて|教えて(?:ください|いただけ)|始めたいと思います|話を(?:移|変え)|私の質問は|質問させて|(?:一言|お話)を?お願いします"
 )
 _REACTION = re.compile(r"^(?:へぇ|へー|ほう|なるほど|おお|わあ|本当ですか|そうなんですか)|んですね[。！]?$")
-_PRAISE = re.compile(r"素晴らしい(?:です|ですね|と思います)|すごいですね|面白いですね|興味深いですね")
+_PRAISE = re.compile(
+    r"素晴らしい(?:です|ですね|と思います)|(?:すごい|面白い|興味深い|心強い|頼もしい|羨ましい|うらやましい|いい話|良い話|いいお話)ですね"
+)
 _YOU = re.compile(r"あなた(?!たち|方|がた)")  # singular "you": the guest who just spoke
 _FOLLOW_UP = re.compile(r"^(?:なぜ|どうして|それ|その|そこ|じゃあ|もっと|他に|ほかに)")
 _THANKS = re.compile(r"ありがとうございま")
-_HOST_REVEALED = re.compile(
-    r"(?:聞き手|司会|インタビュアー|進行)(?:の|は|を務める)([^\s、。]{2,10}?)(?:です|と申します|が)"
-)
+_HOST_THANKS = re.compile(r"本日は|今日は|お忙しい|お時間|お二人|皆さん")  # thanking for the interview itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +68,24 @@ class _Guess:
     index: int  # into the guest list
     named: bool  # the question names the addressee (or there is only one guest)
     doubtful: bool  # a default that may well be wrong: mark the answer for review
+    about: int | None = None  # the guest the question is about, who may cut in before the other answers
+    default: bool = False  # a fresh topic with no name: what guests say of themselves may override it
 
 
-@dataclass(frozen=True, slots=True)
-class _Guest:
-    """A guest found in the title or addressed in the text."""
+@dataclass(slots=True)
+class _Floor:
+    """Running state while reading an unlabelled interview: who holds the floor and what is known."""
 
-    name: str  # as written: full name when the title gives it
-    aliases: tuple[str, ...]  # the name and its parts, as the text may use them
+    profiles: list[set[str]]  # per guest: identity words they used of themselves (「投資家として」)
+    guess: _Guess = _Guess(0, named=True, doubtful=False)  # who should answer the interviewer's last move
+    last: int = 0  # the guest who spoke last
+    owner: int = 0  # the guest answering the current question, across asides by the other
+    chars: int = 0  # how much guests said since the interviewer last spoke
+    fresh: bool = False  # the next answer paragraph is the first after an interviewer's move
+    anchored: bool = False  # the current answer's speaker rests on a name, not on a default
+    aside: bool = False  # the last paragraph was a guest cutting into another's answer
+    both: bool = False  # the interviewer's last move addressed both guests
+    previous: str = ""  # the last guest paragraph since the interviewer spoke
 
 
 def attribute(transcript: Transcript) -> Script:
@@ -113,7 +128,7 @@ def _from_labels(paragraphs: Sequence[Utterance], title: str) -> tuple[dict[str,
         asked = Counter(canon[u.label] for u in paragraphs if u.label and _asks(u.text))
         hosts = {asked.most_common(1)[0][0] if asked else canon[labels[0]]}
     only_host_labels = set(canon.values()) <= hosts
-    title_guests = _title_guests(title)
+    named = title_guests(title)
     ids: dict[str, str] = {}
     speakers: dict[str, Speaker] = {}
     for name in dict.fromkeys(canon[label] for label in labels):
@@ -124,12 +139,12 @@ def _from_labels(paragraphs: Sequence[Utterance], title: str) -> tuple[dict[str,
         else:
             display = name
             if name in GUEST_LABELS:  # 「A」 is no name: use the title's guest when it names one
-                display = title_guests[0].name if len(title_guests) == 1 else GUEST_NAME
+                display = named[0].name if len(named) == 1 else GUEST_NAME
             ids[name] = _guest_id(display, speakers)
             speakers[ids[name]] = Speaker(ids[name], display, "guest")
     if only_host_labels:
         # ―― marks the interviewer; the unmarked paragraphs are the (single) guest's answers.
-        display = title_guests[0].name if title_guests else GUEST_NAME
+        display = named[0].name if named else GUEST_NAME
         speakers["guest1"] = Speaker("guest1", display, "guest")
     turns: list[list[Turn]] = []
     previous: str | None = None
@@ -188,48 +203,82 @@ def _guest_id(name: str, speakers: dict[str, Speaker]) -> str:
 
 def _from_text(paragraphs: Sequence[Utterance], title: str) -> tuple[dict[str, Speaker], list[list[Turn]]]:
     """Read the interviewer's moves and the names they address to decide who answers each question."""
-    moves = [_move(u.text, i, len(paragraphs)) for i, u in enumerate(paragraphs)]
-    guests = _find_guests(title, [u.text for u, m in zip(paragraphs, moves, strict=True) if m.host])
+    moves = [_move(u.text, i, paragraphs) for i, u in enumerate(paragraphs)]
+    guests = find_guests(title, [u.text for u, m in zip(paragraphs, moves, strict=True) if m.host])
     ids = [f"guest{n}" for n in range(1, len(guests) + 1)] or ["guest1"]
-    speakers: dict[str, Speaker] = {HOST_ID: Speaker(HOST_ID, _host_name(paragraphs, moves), "host")}
-    for sid, guest in zip(ids, guests or [_Guest(GUEST_NAME, ())], strict=True):
+    speakers: dict[str, Speaker] = {HOST_ID: Speaker(HOST_ID, _host(paragraphs, moves), "host")}
+    for sid, guest in zip(ids, guests or [Guest(GUEST_NAME, ())], strict=True):
         speakers[sid] = Speaker(sid, guest.name, "guest")
     turns: list[list[Turn]] = []
-    guess = _Guess(0, named=True, doubtful=False)  # who should answer the interviewer's last move
-    last = 0  # index of the guest who spoke last
-    last_chars = 0  # how much they said since the interviewer last spoke
-    fresh = False  # the next answer paragraph is the first after an interviewer's move
+    floor = _Floor(profiles=[set() for _ in guests])
     for i, (u, m) in enumerate(zip(paragraphs, moves, strict=True)):
         answer, out = u.text, []
         if m.host:
             asked = u.text[: m.cut] if m.cut else u.text
             out.append(Turn(HOST_ID, asked.strip(), u.line, review=not m.strong))
-            guess = _addressee(asked, guests, last, brief=last_chars <= INTERJECTION_MAX_CHARS)
-            fresh, last_chars = True, 0
+            brief = floor.chars <= INTERJECTION_MAX_CHARS
+            floor.guess = _addressee(asked, guests, floor.last, brief=brief, profiles=floor.profiles)
+            floor.fresh, floor.chars, floor.both, floor.previous = True, 0, asks_both(asked), ""
             answer = u.text[m.cut :].strip() if m.cut else ""
         if answer:
-            own = _evidence(answer, guests, guess.index if fresh else last)
-            review = False
-            if own is not None:
-                who = own
-            elif not fresh:
-                who = last  # an answer runs on over several paragraphs
-                review = len(guests) > 1 and (len(answer) <= INTERJECTION_MAX_CHARS or _mentions_all(answer, guests))
-            elif guess.named:
-                who = guess.index
-            else:
-                # No name in the question: the first name mentioned further on in this answer decides.
-                block = [p.text for p in paragraphs[i + 1 : i + 1 + _block_len(moves[i + 1 :])]]
-                later = next((e for e in (_evidence(t, guests, guess.index) for t in block) if e is not None), None)
-                who = guess.index if later is None else later
-                review = guess.doubtful if later is None else later != guess.index
+            block = [p.text for p in paragraphs[i + 1 : i + 1 + _block_len(moves[i + 1 :])]]
+            who, review = _answerer(answer, guests, floor, block)
             out.append(Turn(ids[who], answer, u.line, review=review))
-            last, fresh, last_chars = who, False, last_chars + len(answer)
         turns.append(out)
     return speakers, turns
 
 
-def _move(text: str, index: int, total: int) -> _Move:
+def _answerer(answer: str, guests: Sequence[Guest], floor: _Floor, block: Sequence[str]) -> tuple[int, bool]:
+    """Which guest says an answer paragraph, and whether that is a guess to review; updates floor."""
+    fresh, guess, short = floor.fresh, floor.guess, len(answer) <= REACTION_MAX_CHARS
+    own = third_person(answer, guests, guess.index if fresh else floor.last)
+    other = _other(floor.last, guests)
+    aside, review, anchored = False, False, floor.anchored
+    if guess.about is not None and (fresh or guess.about != floor.last) and short and is_aside(answer):
+        who, review, aside = guess.about, True, True  # the guest being talked about cuts in first
+    elif own is not None:
+        who, anchored = own, True
+    elif not fresh and other is not None and replies_to_other(answer):
+        who, aside = other, short  # 「私はそのことを知りませんでした」: said of the other guest's story
+    elif not fresh and other is not None and short and cut_in_by(floor.previous, guests, floor.last) == other:
+        who, review, aside = other, True, True  # 「…サムに勝ったのは初めてですが…」 cut off: Sam answers back
+    elif not fresh and other is not None and floor.both and short and len(floor.previous) <= REACTION_MAX_CHARS:
+        who, review = other, True  # a short reply each to a question put to both
+    elif not fresh:
+        who = floor.owner if floor.aside else floor.last  # an answer runs on over several paragraphs
+        review = len(guests) > 1 and (
+            len(answer) <= INTERJECTION_MAX_CHARS or len(mentioned(answer, guests)) == len(guests)
+        )
+    elif guess.named:
+        who, anchored = guess.index, True
+    else:
+        # No name in the question: who they say they are, else the first name mentioned later on, decides.
+        later = next((e for e in (third_person(t, guests, guess.index) for t in block) if e is not None), None)
+        known = identified(answer, floor.profiles) if guess.default else None  # a follow-up outranks it
+        anchored = False
+        if known is not None:
+            who = known
+        else:
+            who = guess.index if later is None else later
+            review = guess.doubtful if later is None else later != guess.index
+            anchored = False  # a name further on is indirect: do not learn who this guest is from it
+    if not aside:
+        floor.owner = who
+        floor.anchored = anchored
+        if anchored and not review:
+            floor.profiles[who] |= identities(answer)
+    floor.last, floor.fresh, floor.aside = who, False, aside
+    floor.chars += len(answer)
+    floor.previous = answer
+    return who, review
+
+
+def _other(last: int, guests: Sequence[Guest]) -> int | None:
+    """The one other guest, when there are exactly two."""
+    return 1 - last if len(guests) == 2 else None
+
+
+def _move(text: str, index: int, paragraphs: Sequence[Utterance]) -> _Move:
     """Classify a paragraph: question, request, reaction or thanks -> interviewer; else an answer."""
     sentences = split_sentences(text)
     asked = [n for n, sentence in enumerate(sentences) if is_question(sentence)]
@@ -243,8 +292,12 @@ def _move(text: str, index: int, total: int) -> _Move:
                 return _Move(host=True, strong=True, cut=cut)
     if _STEER.search(text):
         return _Move(host=True, strong=True)
-    if _THANKS.search(text) and index in (0, total - 1):
-        return _Move(host=True, strong=True)
+    if _THANKS.search(text) and not text.startswith("こちらこそ"):
+        previous = paragraphs[index - 1].text if index else ""
+        # The closing thanks is the interviewer's, unless it answers the interviewer's own thanks.
+        closing = index == len(paragraphs) - 1 and not _THANKS.search(previous)
+        if (_HOST_THANKS.search(text) and len(text) <= THANKS_MAX_CHARS) or index == 0 or closing:
+            return _Move(host=True, strong=True)
     short = len(text) <= REACTION_MAX_CHARS
     if (short and (_REACTION.search(text) or _PRAISE.search(text))) or (_YOU.search(text) and _PRAISE.search(text)):
         return _Move(host=True, strong=False)
@@ -272,78 +325,28 @@ def _block_len(moves: Sequence[_Move]) -> int:
     return n
 
 
-def _find_guests(title: str, host_texts: Sequence[str]) -> list[_Guest]:
-    """Guests named by the title, then names the interviewer addresses (「サム、…」「…、ブラッド?」)."""
-    guests = _title_guests(title)
-    for text in host_texts:
-        for found in _VOCATIVE.finditer(text):
-            name = _bare(found["a"] or found["b"])
-            if not any(name in guest.aliases for guest in guests):
-                guests.append(_Guest(name, (name,)))
-    return guests
-
-
-def _title_guests(title: str) -> list[_Guest]:
-    """People the title names: the 「サム・アルトマン | …」 head, or 〜氏 / 〜さん anywhere."""
-    names: list[str] = []
-    for part in _TITLE_PARTS.split(unicodedata.normalize("NFC", title).strip()):
-        if _TITLE_NAME.match(part.strip()):
-            names.append(_bare(part.strip()))
-        else:
-            break  # names lead the title; the rest is the topic
-    names += [_bare(found[0]) for found in _TITLE_HONORED.finditer(title) if _bare(found[0]) not in names]
-    guests = []
-    for name in names:
-        parts = [p for p in re.split(r"[・=＝ ]", name) if len(p) >= 2]
-        guests.append(_Guest(name, tuple(dict.fromkeys([name, *parts]))))
-    return guests
-
-
-def _bare(name: str) -> str:
-    return re.sub(rf"{_HONORIFIC}$", "", name)
-
-
-def _mentions(text: str, guest: _Guest) -> bool:
-    return any(re.search(rf"{re.escape(alias)}{_HONORIFIC}?(?![ァ-ヶーA-Za-z])", text) for alias in guest.aliases)
-
-
-def _mentions_all(text: str, guests: Sequence[_Guest]) -> bool:
-    return all(_mentions(text, guest) for guest in guests)
-
-
-def _addressee(question: str, guests: Sequence[_Guest], last: int, *, brief: bool) -> _Guess:
+def _addressee(
+    question: str, guests: Sequence[Guest], last: int, *, brief: bool, profiles: Sequence[set[str]]
+) -> _Guess:
     """Who should answer a question; brief: the last answer was a word or two, so this follows it up."""
-    for found in _VOCATIVE.finditer(question):
-        name = _bare(found["a"] or found["b"])
-        for n, guest in enumerate(guests):
-            if name in guest.aliases:
-                return _Guess(n, named=True, doubtful=False)
-    about = [n for n, guest in enumerate(guests) if _mentions(question, guest)]
+    called = addressed(question, guests)
+    if called is not None:
+        others = [n for n in mentioned(question, guests) if n != called]  # 「佐々木さんから見て、高橋さんは…」
+        return _Guess(called, named=True, doubtful=False, about=others[0] if len(others) == 1 else None)
+    about = mentioned(question, guests)
     if len(guests) == 2 and len(about) == 1:
-        return _Guess(1 - about[0], named=True, doubtful=False)  # 「ブラッドが素晴らしいところは？」: ask the other
+        # 「ブラッドが素晴らしいところは？」: ask the other
+        return _Guess(1 - about[0], named=True, doubtful=False, about=about[0])
     if len(guests) <= 1:
         return _Guess(0, named=True, doubtful=False)
+    known = identified(question.replace("あなた", "私"), profiles)  # 「投資家として、あなたは…」
+    if known is not None:
+        return _Guess(known, named=True, doubtful=False)
     if brief or len(question) <= FOLLOW_UP_MAX_CHARS or _FOLLOW_UP.match(question) or _YOU.search(question):
         return _Guess(last, named=False, doubtful=False)  # a follow-up goes back to whoever just spoke
-    return _Guess(0, named=False, doubtful=last != 0)  # a fresh topic goes to the main (title) guest
+    return _Guess(0, named=False, doubtful=last != 0, default=True)  # a fresh topic goes to the main (title) guest
 
 
-def _evidence(text: str, guests: Sequence[_Guest], default: int) -> int | None:
-    """A guest who talks about another guest in the third person is not that guest."""
-    if len(guests) < 2:
-        return None
-    named = [n for n, guest in enumerate(guests) if _mentions(text, guest)]
-    if len(named) != 1:
-        return None
-    if len(guests) == 2:
-        return 1 - named[0]
-    return None if default != named[0] else next(n for n in range(len(guests)) if n != named[0])
-
-
-def _host_name(paragraphs: Sequence[Utterance], moves: Sequence[_Move]) -> str:
-    """The interviewer's name when they introduce themselves (「司会の松木です」), else 聞き手."""
-    for u, m in zip(paragraphs, moves, strict=True):
-        found = _HOST_REVEALED.search(u.text) if m.host else None
-        if found:
-            return found[1]
-    return HOST_NAME
+def _host(paragraphs: Sequence[Utterance], moves: Sequence[_Move]) -> str:
+    """The interviewer's name when they introduce themselves, else 聞き手."""
+    return host_name([u.text for u, m in zip(paragraphs, moves, strict=True) if m.host]) or HOST_NAME

@@ -182,6 +182,11 @@ def _same_line_label(line: str) -> tuple[str, str] | None:
     dash = _DASH_LABEL.match(line)
     if dash:
         return HOST_DASH, dash["text"]
+    bracket = _BRACKET.match(line)
+    if bracket and bracket["text"] and not _NOT_A_NAME.search(bracket["name"]):
+        name = unicodedata.normalize("NFKC", bracket["name"]).strip()
+        if len(name) <= LABEL_MAX_CHARS:
+            return name, bracket["text"].strip()  # 【名前】本文; 【見出し】 alone is a heading
     for pattern in (_BOLD_LABEL, _QA_LABEL, _LATIN_LABEL, _COLON_LABEL):
         found = pattern.match(line)
         if found and not found["text"].startswith("//"):  # https://… is not a speaker

@@ -58,6 +58,12 @@ def _text(title: str, *paragraphs: str) -> Script:
             ["第一部　生い立ち", "第二部　仕事"],
         ),
         (
+            "labelled_brackets.txt",
+            {"host": ("聞き手", "host"), "guest1": ("佐々木", "guest")},
+            ["host", "guest1", "guest1", "host", "guest1"],
+            ["地方の本屋を続ける | 佐々木さんインタビュー"],
+        ),
+        (
             "unlabelled.txt",
             {"host": ("聞き手", "host"), "guest1": ("ケン・ワタナベ", "guest"), "guest2": ("ユミ", "guest")},
             ["host", "guest1", "guest1", "host", "guest1", "host", "guest1", "host", "guest2", "host"],
@@ -203,3 +209,83 @@ def test_seed() -> None:
     ]  # fmt: skip
     hosts = sum(t.speaker == "host" for t in turns)
     assert 30 <= hosts <= 40
+
+
+TWO_GUESTS = "ミカ・タナベ × ジョージ・ハラ | 小さな農園から世界へ"
+
+
+def test_unlabelled_two_guests_fixture() -> None:
+    script = _script("unlabelled_two_guests.txt")
+    assert {sid: s.name for sid, s in script.speakers.items()} == {
+        "host": "森",  # 「司会の森です」
+        "guest1": "ミカ・タナベ",
+        "guest2": "ジョージ・ハラ",
+    }
+    letters = {"host": "H", "guest1": "M", "guest2": "G"}
+    said = "".join(letters[t.speaker] for t in script.turns)
+    assert said[:-1] == "HMMHGGHGMGHGMMHHGGHGMHMMGMHMGHMHGH"  # the last thanks could be either guest
+    assert not any(t.line in (3, 4, 5) for t in script.turns)  # blog name, reading time, English title
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "order"),
+    [
+        # 「私はそのことを知りませんでした」 replies to the guest who just told the story.
+        (("ジョージ、いつ参加しましたか？", "三年前です。最初は断るつもりでした。", "私はそのことを知りませんでした。"),
+         ["host", "guest2", "guest1"]),
+        # 「私もそう思います」 agrees with the other guest.
+        (("ミカ、成功の理由は何ですか？", "計画を作り込んだことです。", "私もそう思います。彼の計画は細かいです。"),
+         ["host", "guest1", "guest2"]),
+        # The guest being praised cuts in; the answer then comes from the other guest.
+        (("ジョージが素晴らしいところは何ですか？", "あまり褒めすぎないでくださいね。", "数字に強いところです。"),
+         ["host", "guest2", "guest1"]),
+        # A paragraph that breaks off naming the other guest: that guest cuts in, then the first resumes.
+        (("ミカ、来年の計画は？", "インドに行く予定で、ジョージにはもう…", "まだ秘密ですよ。", "そうでした。"),
+         ["host", "guest1", "guest2", "guest1"]),
+        # A question put to both: one short reply each.
+        (("お二人はどう決めていますか？", "方向は私が決めます。", "数字は私が見ます。"), ["host", "guest1", "guest2"]),
+        # 「ジョージはどうですか？」 and 「ミカさん、いかがですか？」 call on that guest.
+        (("ミカ、一言お願いします。", "畑に行くことです。", "ジョージはどうですか？", "帳簿をつけることです。"),
+         ["host", "guest1", "host", "guest2"]),
+        (("最後に一言、ジョージさん、いかがですか？", "数字を恐れないことです。"), ["host", "guest2"]),
+        # 「〜さんは…ですか？」 asks that guest about themselves (Japanese avoids あなた).
+        (("ジョージさんは何年目ですか？", "三年目です。"), ["host", "guest2"]),
+        # The interviewer's closing thanks, then a guest's reply to it.
+        (("ミカ、元気ですか？", "元気です。", "本日はありがとうございました。", "ありがとうございました。"),
+         ["host", "guest1", "host", "guest1"]),
+    ],
+)  # fmt: skip
+def test_unlabelled_discourse_cues(paragraphs: tuple[str, ...], order: list[str]) -> None:
+    script = _text(TWO_GUESTS, *paragraphs)
+    assert [t.speaker for t in script.turns] == order
+
+
+def test_self_description_pins_who_is_asked() -> None:
+    script = _text(
+        TWO_GUESTS,
+        "ジョージ、前職は何でしたか？",
+        "私は銀行で融資の仕事をしていました。",
+        "ミカ、最初の製品は？",
+        "水やりのセンサーです。",
+        "銀行員として、あなたは何に驚きましたか？",  # the guest who said they were a banker
+        "成長の速さです。",
+    )
+    assert [t.speaker for t in script.turns] == ["host", "guest2", "host", "guest1", "host", "guest2"]
+
+
+def test_self_description_pins_an_unnamed_answer() -> None:
+    script = _text(
+        TWO_GUESTS,
+        "ジョージ、前職は何でしたか？",
+        "私は銀行で融資の仕事をしていました。",
+        "ミカ、最初の製品は？",
+        "水やりのセンサーです。畑の土の湿り気を測って、必要なときだけポンプを動かします。",
+        "これからの十年で業界はどのように変わっていくと考えていますか？",  # no name: a doubtful default
+        "私は銀行にいたので、まずお金の流れが変わると思います。",
+    )
+    assert script.turns[-1].speaker == "guest2"
+
+
+def test_cut_in_guesses_are_flagged_for_review() -> None:
+    script = _text(TWO_GUESTS, "ミカ、来年の計画は？", "インドに行く予定で、ジョージにはもう…", "まだ秘密ですよ。")
+    assert [(t.speaker, t.review) for t in script.turns] == [("host", False), ("guest1", False), ("guest2", True)]

@@ -70,6 +70,7 @@ def test_read_transcript_missing_file_names_path(tmp_path: Path) -> None:
         ("Q. いつですか？", "Q", "いつですか？"),
         ("Ｑ：いつですか？", "Q", "いつですか？"),
         ("A：二〇一五年です。", "A", "二〇一五年です。"),
+        ("【田中】学生時代です。", "田中", "学生時代です。"),
         ("――いつですか？", "――", "いつですか？"),
         ("—いつですか？", "――", "いつですか？"),
         ("へぇ、そうだったんですか。", None, "へぇ、そうだったんですか。"),
@@ -181,3 +182,14 @@ def test_seed() -> None:
     assert all(u.label is None and not u.heading for u in transcript.utterances)
     body = [line.strip() for line in text.splitlines()[6:125] if line.strip()]
     assert texts == body
+
+
+def test_bracket_heading_alone_is_a_heading_not_a_label() -> None:
+    text = "対談\n【第一部】\n【田中】こんにちは。\n【鈴木】どうも。\n【田中】始めましょう。\n"
+    utterances = parse_transcript(text).utterances
+    assert [(u.label, u.text, u.heading) for u in utterances] == [
+        (None, "第一部", True),
+        ("田中", "こんにちは。", False),
+        ("鈴木", "どうも。", False),
+        ("田中", "始めましょう。", False),
+    ]
