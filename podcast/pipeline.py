@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,16 @@ from .engines import get_engine
 from .errors import AssemblyError
 from .files import atomic_path
 from .model import Episode, Script, SpokenTurn
-from .script import dump_script, load_script, write_script
+from .script import dump_script, load_script, parse_script, write_script
 from .synth import Progress, check_voices, synthesize_script
 from .text import slugify
 from .transcript import parse_transcript, read_transcript
 from .voices import assign_voices, load_voices
 from .writers import get_writer, tag_mp3
 
-SCRIPT_SUFFIXES = (".yaml", ".yml")  # anything else is read as a raw transcript
+SCRIPT_SUFFIXES = (".yaml", ".yml")  # anything else is read as a transcript, unless it has a script's shape
+_SCRIPT_TITLE = re.compile(r"^title:", re.MULTILINE)
+_SCRIPT_CHAPTERS = re.compile(r"^chapters:\s*$", re.MULTILINE)
 DEFAULT_OUTPUT = Path("output")
 
 
@@ -34,15 +37,18 @@ def split_transcript(path: Path) -> Script:
 
 
 def load_input(path: Path) -> Script:
-    """A script file as written, or a raw transcript split on the fly."""
+    """A script file as written (by suffix, or by its shape under any name), else a transcript split now."""
     if path.suffix.lower() in SCRIPT_SUFFIXES:
         return load_script(path)
-    return split_transcript(path)
+    text = read_transcript(path)
+    if _SCRIPT_TITLE.search(text) and _SCRIPT_CHAPTERS.search(text):
+        return parse_script(text, source=str(path))
+    return make_chapters(attribute(parse_transcript(text, source=str(path))))
 
 
 def split(transcript: Path, output: Path) -> Script:
-    """Split a transcript and write the script file users edit; returns the script."""
-    script = split_transcript(transcript)
+    """Split a transcript (or re-read a script file) and write the script file users edit."""
+    script = load_input(transcript)
     write_script(script, output)
     return script
 

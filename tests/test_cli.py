@@ -212,3 +212,15 @@ def test_unknown_engine_and_voice_errors(tmp_path: Path) -> None:
     assert error_of("render", str(E2E), "--voices", str(voices), "-o", str(tmp_path)) == (
         f"Error: {voices}: speaker 'host': kokoro has no voice 'jf_alfa' (did you mean 'jf_alpha'?)"
     )
+
+
+def test_a_script_file_under_any_name_is_read_as_a_script(tmp_path: Path) -> None:
+    script = tmp_path / "script.yaml"
+    assert runner.invoke(app, ["split", str(E2E), "-o", str(script)]).exit_code == 0
+    renamed = tmp_path / "edited.txt"
+    renamed.write_text(script.read_text(encoding="utf-8").replace("name: 星野", "name: 星野シェフ"), encoding="utf-8")
+    again = tmp_path / "again.yaml"
+    result = runner.invoke(app, ["split", str(renamed), "-o", str(again)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Wrote {again}: 2 speakers, 6 turns, 2 chapters\n")
+    assert "guest1: {name: 星野シェフ, role: guest}" in again.read_text(encoding="utf-8")
