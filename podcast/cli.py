@@ -150,6 +150,9 @@ class _Reporter:
                 self.task = self.bar.add_task("render", total=total)
                 self.bar.start()
             self.bar.update(self.task, completed=done, total=total)
+            if done == total:
+                self.bar.stop()
+                typer.echo("Assembling: leveling, encoding, tagging…", err=True)
             return
         tenth = done * 10 // max(total, 1)
         if tenth == self.last_tenth:
@@ -158,6 +161,8 @@ class _Reporter:
         elapsed = time.monotonic() - self.started
         eta = f", ETA {int(elapsed * (total - done) / done)} s" if 0 < done < total else ""
         typer.echo(f"Synthesizing: {done}/{total} turns{eta}", err=True)
+        if done == total:
+            typer.echo("Assembling: leveling, encoding, tagging…", err=True)
 
     def close(self) -> None:
         if self.bar is not None:
