@@ -65,7 +65,8 @@ def split_command(
         script = split(transcript, output)
     turns = script.turns
     counts = Counter(turn.speaker for turn in turns)
-    typer.echo(f"Wrote {output}: {len(script.speakers)} speakers, {len(turns)} turns, {len(script.chapters)} chapters")
+    speakers, chapters = _count(len(script.speakers), "speaker"), _count(len(script.chapters), "chapter")
+    typer.echo(f"Wrote {output}: {speakers}, {_count(len(turns), 'turn')}, {chapters}")
     for sid, speaker in script.speakers.items():
         typer.echo(f"  {sid:<10} {speaker.name} ({speaker.role}): {counts[sid]} turns")
     review = [turn for turn in turns if turn.review]
@@ -106,7 +107,7 @@ def render_command(
         typer.echo(json.dumps(summary(episode), ensure_ascii=False, indent=2))
         return
     length = format_timestamp(episode.duration_ms, always_include_hours=False).split(".")[0]
-    typer.echo(f"Wrote {episode.audio} ({length}, {len(episode.chapters)} chapters, engine {episode.engine})")
+    typer.echo(f"Wrote {episode.audio} ({length}, {_count(len(episode.chapters), 'chapter')}, engine {episode.engine})")
     typer.echo(f"  clips: {episode.clips_synthesized} synthesized, {episode.clips_cached} from cache")
     typer.echo(f"  {episode.chapters_json}\n  {episode.transcript_vtt}\n  {episode.script_yaml}")
 
@@ -167,6 +168,10 @@ class _Reporter:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def main() -> None:
