@@ -1,30 +1,43 @@
 """podcast: a Japanese interview transcript in, a chaptered multi-voice podcast episode out."""
 
 from .errors import AssemblyError, ConfigError, EngineError, PodcastError, TranscriptError
+from .feed import Channel, PublishedEpisode
 from .model import Chapter, ChapterMark, Clip, Cue, Episode, Script, Speaker, Turn, Utterance, Voice
-from .pipeline import build_episode, load_input, render, split, split_transcript, summary
+from .pipeline import Feed, build_episode, feed, load_input, readings_report, render, split, split_transcript, summary
+from .readings import Lexicon, ReadingRow, apply_readings, load_lexicon
+from .serve import serve
 from .writers import format_timestamp
 
 __all__ = [
     "AssemblyError",
     "Chapter",
+    "Channel",
     "ChapterMark",
     "Clip",
     "ConfigError",
     "Cue",
     "EngineError",
     "Episode",
+    "Feed",
+    "Lexicon",
     "PodcastError",
+    "PublishedEpisode",
+    "ReadingRow",
     "Script",
     "Speaker",
     "TranscriptError",
     "Turn",
     "Utterance",
     "Voice",
+    "apply_readings",
     "build_episode",
+    "feed",
     "format_timestamp",
     "load_input",
+    "load_lexicon",
+    "readings_report",
     "render",
+    "serve",
     "split",
     "split_transcript",
     "summary",

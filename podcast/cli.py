@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import time
+import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -17,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import PodcastError, build_episode, format_timestamp, split, summary
+from . import PodcastError, build_episode, feed, format_timestamp, readings_report, serve, split, summary
 
 app = typer.Typer(
     help="Turn a Japanese interview transcript into a chaptered, multi-voice podcast episode.",
@@ -28,6 +30,9 @@ app = typer.Typer(
 stderr = Console(stderr=True)
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes on stderr.")]
+Readings = Annotated[
+    Path | None, typer.Option("--readings", help="readings.yaml: how to say words (default ./readings.yaml).")
+]
 
 
 @contextmanager
@@ -85,6 +90,7 @@ def render_command(
         str | None, typer.Option("--engine", "-e", help="kokoro or openjtalk (default: from voices.yaml).")
     ] = None,
     voices: Annotated[Path | None, typer.Option("--voices", help="voices.yaml to use.")] = None,
+    readings: Readings = None,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, max=16, help="Synthesis calls at once.")
     ] = None,
@@ -101,6 +107,7 @@ def render_command(
                 voices_path=voices,
                 concurrency=concurrency,
                 progress=on_progress,
+                readings_path=readings,
             )
         )
     if as_json:
@@ -110,6 +117,85 @@ def render_command(
     typer.echo(f"Wrote {episode.audio} ({length}, {_count(len(episode.chapters), 'chapter')}, engine {episode.engine})")
     typer.echo(f"  clips: {episode.clips_synthesized} synthesized, {episode.clips_cached} from cache")
     typer.echo(f"  {episode.chapters_json}\n  {episode.transcript_vtt}\n  {episode.script_yaml}")
+
+
+@app.command("readings")
+def readings_command(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Transcript text file or script .yaml.")],
+    engine: Annotated[
+        str | None, typer.Option("--engine", "-e", help="kokoro or openjtalk (default: from voices.yaml).")
+    ] = None,
+    readings: Readings = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON on stdout.")] = False,
+) -> None:
+    """Check pronunciation before a render: Latin words, numbers and names, and what the engine will say."""
+    with reported():
+        rows = readings_report(input_path, engine=engine, readings_path=readings)
+    if as_json:
+        data = [{**dataclasses.asdict(row), "needs_entry": row.needs_entry} for row in rows]
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = [("TERM", "KIND", "LINE", "SPOKEN", "READING", "COVERED BY")]
+    table += [(r.term, r.kind, str(r.line or ""), r.spoken, r.reading, r.covered_by or "-") for r in rows]
+    widths = [max(_width(cells[i]) for cells in table) for i in range(len(table[0]) - 1)]
+    for cells in table:
+        padded = [cell + " " * (w - _width(cell)) for cell, w in zip(cells[:-1], widths, strict=True)]
+        typer.echo("  ".join([*padded, cells[-1]]))
+    missing = [row.term for row in rows if row.needs_entry]
+    covered = "all covered" if not missing else f"{len(missing)} not covered: {', '.join(missing)}"
+    typer.echo(f"{_count(len(rows), 'term')}, {covered}")
+    typer.echo("Where a READING is wrong, add `word: よみ` under readings: in readings.yaml and check again.")
+
+
+def _width(text: str) -> int:
+    """Columns text takes in a terminal: kana and kanji are two wide."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@app.command("feed")
+def feed_command(
+    output_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder of rendered episodes.")] = Path("output"),
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Channel settings (default ./podcast.yaml).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Where the output folder is published (overrides base_url:).")
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Write OUTPUT/feed.xml: an RSS feed of every rendered episode for podcast apps."""
+    with reported(quiet=quiet):
+        result = feed(output_dir, config=config, base_url=base_url)
+    count = len(result.episodes)
+    typer.echo(f"Wrote {result.path}: {count} episode{'' if count == 1 else 's'}")
+    for episode in result.episodes:
+        typer.echo(f"  {episode.published:%Y-%m-%d}  {episode.title}")
+    typer.echo(f"Publish {output_dir}/ at its base URL, then subscribe to {result.url}")
+
+
+@app.command("serve")
+def serve_command(
+    output_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder of rendered episodes.")] = Path("output"),
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0: any free one).")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    public: Annotated[
+        bool, typer.Option("--public", help="Allow a --host other machines can reach (no login: anyone can listen).")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Channel settings (default ./podcast.yaml, if present).")
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Preview episodes in a browser: index, player pages with chapters and transcript, and the feed."""
+
+    def ready(url: str) -> None:
+        typer.echo(f"Serving {output_dir} at {url}  (feed: {url}feed.xml; Ctrl+C to stop)")
+
+    with reported(quiet=quiet):
+        try:
+            asyncio.run(serve(output_dir, host=host, port=port, config=config, public=public, ready=ready))
+        except KeyboardInterrupt:
+            typer.echo("Stopped.")
 
 
 @contextmanager

@@ -142,5 +142,5 @@ class Episode:
     engine: str
     clips_synthesized: int  # turns that needed at least one fresh synthesis
     clips_cached: int  # turns served entirely from the clip cache
-    date: str = ""  # ISO date of the render
+    date: str = ""  # ISO date of the first render (kept by re-renders, from episode.json)
     extra: dict[str, str] = field(default_factory=dict)  # free-form metadata (engine notes)

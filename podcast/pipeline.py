@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import re
 import tempfile
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +17,21 @@ from .attribution import attribute
 from .cache import ClipCache
 from .chaptering import make_chapters
 from .engines import get_engine
-from .errors import AssemblyError
+from .errors import AssemblyError, ConfigError
+from .feed import (
+    FEED_FILE,
+    META_FILE,
+    PublishedEpisode,
+    build_feed,
+    episode_meta,
+    find_episodes,
+    first_rendered,
+    load_channel,
+    normalize_base_url,
+)
 from .files import atomic_path
 from .model import Episode, Script, SpokenTurn
+from .readings import ReadingRow, find_terms, load_lexicon
 from .script import dump_script, load_script, parse_script, write_script
 from .synth import Progress, check_voices, synthesize_script
 from .text import slugify
@@ -28,6 +43,15 @@ SCRIPT_SUFFIXES = (".yaml", ".yml")  # anything else is read as a transcript, un
 _SCRIPT_TITLE = re.compile(r"^title:", re.MULTILINE)
 _SCRIPT_CHAPTERS = re.compile(r"^chapters:\s*$", re.MULTILINE)
 DEFAULT_OUTPUT = Path("output")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Feed:
+    """A written feed.xml and what went into it."""
+
+    path: Path  # OUTPUT_DIR/feed.xml
+    url: str  # where podcast apps subscribe: base URL + feed.xml
+    episodes: tuple[PublishedEpisode, ...]  # newest first
 
 
 def split_transcript(path: Path) -> Script:
@@ -62,6 +86,7 @@ async def build_episode(
     cache_dir: Path | None = None,
     concurrency: int | None = None,
     progress: Progress | None = None,
+    readings_path: Path | None = None,
 ) -> Episode:
     """Render one episode from a transcript or script file.
 
@@ -81,6 +106,8 @@ async def build_episode(
         Synthesis calls in flight at once; default: what the engine says suits it.
     progress
         Called with (turns done, turns in all) as synthesis goes.
+    readings_path
+        readings.yaml merged over the bundled readings; default ./readings.yaml, if present.
 
     Returns
     -------
@@ -92,13 +119,14 @@ async def build_episode(
     speech = get_engine(engine_name)
     voices = assign_voices(config, script.speakers, engine_name)
     check_voices(speech, voices, source=config.source)
+    lexicon = load_lexicon(readings_path)
 
     slug = slugify(script.title)
     directory = output_dir / slug
     _prepare_folder(directory)  # fail before minutes of synthesis, not after
 
     spoken = await synthesize_script(
-        script, voices, speech, ClipCache(cache_dir), concurrency=concurrency, progress=progress
+        script, voices, speech, ClipCache(cache_dir), concurrency=concurrency, progress=progress, lexicon=lexicon
     )
     return await asyncio.to_thread(
         _write_outputs,
@@ -108,6 +136,18 @@ async def build_episode(
         slug=slug,
         engine=engine_name,
     )
+
+
+def readings_report(
+    input_path: Path, *, engine: str | None = None, readings_path: Path | None = None
+) -> list[ReadingRow]:
+    """The `podcast readings` check: each Latin word, number and name in the script, and what the engine says."""
+    script = load_input(input_path)
+    lexicon = load_lexicon(readings_path)
+    speech = get_engine(engine or load_voices(None).engine)
+    # reading() is optional: built-in engines have it, add-ons and fakes may not (then show the text sent).
+    reader: Callable[[str], str] = getattr(speech, "reading", str)
+    return [dataclasses.replace(row, reading=reader(row.spoken)) for row in find_terms(script, lexicon)]
 
 
 def render(input_path: Path, **options: Any) -> Episode:
@@ -133,6 +173,27 @@ def summary(episode: Episode) -> dict[str, Any]:
     }
 
 
+def feed(output_dir: Path = DEFAULT_OUTPUT, *, config: Path | None = None, base_url: str | None = None) -> Feed:
+    """Write OUTPUT_DIR/feed.xml listing every rendered episode, with the show from podcast.yaml."""
+    channel = load_channel(config)
+    if base_url:
+        channel = dataclasses.replace(channel, base_url=normalize_base_url(base_url))
+    episodes = find_episodes(output_dir)
+    xml = build_feed(channel, episodes)  # first: settings errors before an empty folder
+    if not episodes:
+        raise ConfigError(f"{output_dir}: no rendered episodes (run `podcast render` first, or pass -o)")
+    if channel.image and "://" not in channel.image and not (output_dir / channel.image).is_file():
+        warnings.warn(
+            f"{channel.source}: image {channel.image} is not in {output_dir}/; copy it there before publishing",
+            stacklevel=2,
+        )
+    path = output_dir / FEED_FILE
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(xml)
+    url = channel.base_url + FEED_FILE
+    return Feed(path=path, url=url, episodes=tuple(episodes))
+
+
 def _prepare_folder(directory: Path) -> None:
     """Create the episode folder and prove it is writable."""
     try:
@@ -148,11 +209,14 @@ def _prepare_folder(directory: Path) -> None:
 def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path, slug: str, engine: str) -> Episode:
     """Write every file under a temporary name, then rename all: never a half-written episode."""
     audio_path = directory / f"{slug}.mp3"
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    first = first_rendered(directory) or now  # kept across re-renders: the feed's pubDate must not move
     with (
         atomic_path(audio_path) as audio,
         atomic_path(directory / "chapters.json") as chapters,
         atomic_path(directory / "transcript.vtt") as transcript,
         atomic_path(directory / "script.yaml") as script_file,
+        atomic_path(directory / META_FILE) as meta,
     ):
         mix = assemble.encode_episode(script, spoken, audio)
         episode = Episode(
@@ -169,11 +233,12 @@ def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path,
             engine=engine,
             clips_synthesized=sum(1 for turn in spoken if turn.fresh),
             clips_cached=sum(1 for turn in spoken if not turn.fresh and any(turn.clips)),
-            date=datetime.date.today().isoformat(),
+            date=first.astimezone().date().isoformat(),
         )
         tag_mp3(audio, episode)
         for fmt, path in (("json", chapters), ("vtt", transcript)):
             with path.open("w", encoding="utf-8", newline="\n") as fp:
                 get_writer(fmt).write(episode, fp)
         script_file.write_text(dump_script(script), encoding="utf-8")
+        meta.write_text(episode_meta(first, now), encoding="utf-8")
     return episode

@@ -96,3 +96,19 @@ def small_script() -> Script:
             ),
         ),
     )
+
+
+E2E = FIXTURES / "e2e_interview.txt"
+THREE_CHAPTERS = FIXTURES / "three_chapters.yaml"  # three chapters, a title full of <&>"'
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output folder with two real openjtalk episodes (the e2e interview, three_chapters.yaml); do not modify."""
+    from podcast import render
+
+    output = tmp_path_factory.mktemp("published")
+    cache = tmp_path_factory.mktemp("published-cache")  # session scope: the autouse cache fixture does not apply
+    for source in (E2E, THREE_CHAPTERS):
+        render(source, output_dir=output, engine="openjtalk", cache_dir=cache)
+    return output

@@ -1,0 +1,357 @@
+"""The RSS feed: exact text, every tag Apple and Podcasting 2.0 ask for, feedparser, the W3C validator."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from podcast import ConfigError, render
+from podcast.cli import app
+from podcast.feed import (
+    Channel,
+    PublishedEpisode,
+    build_feed,
+    find_episodes,
+    item_guid,
+    load_channel,
+    normalize_base_url,
+    parse_channel,
+    show_guid,
+)
+from podcast.model import ChapterMark
+
+from .conftest import THREE_CHAPTERS
+
+runner = CliRunner()
+NS = {
+    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "podcast": "https://podcastindex.org/namespace/1.0",
+    "atom": "http://www.w3.org/2005/Atom",
+}
+SLUG = "宇宙の台所-特集-夜食-の-話"  # three_chapters.yaml's slug
+ENCODED = "%E5%AE%87%E5%AE%99%E3%81%AE%E5%8F%B0%E6%89%80-%E7%89%B9%E9%9B%86-%E5%A4%9C%E9%A3%9F-%E3%81%AE-%E8%A9%B1"
+TITLE = "宇宙の台所 <特集> & \"夜食\" 'の' 話"
+E2E_SLUG = "宇宙と料理-星野シェフに聞く-無重力の台所"
+BASE = "https://example.com/podcast/"
+CONFIG = """\
+title: 宇宙と料理 <ラジオ> & "仲間" 'たち'
+author: 星野 & 聞き手
+description: 宇宙で料理をする人たちの話。
+image: cover.jpg
+category: Arts
+subcategory: Food
+explicit: false
+owner_email: host@example.com
+base_url: https://example.com/podcast
+"""
+CHANNEL = parse_channel(yaml.safe_load(CONFIG), source="podcast.yaml")
+
+EXPECTED = f"""\
+<?xml version='1.0' encoding='UTF-8'?>
+<rss xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" \
+xmlns:podcast="https://podcastindex.org/namespace/1.0" xmlns:atom="http://www.w3.org/2005/Atom" \
+xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">
+  <channel>
+    <title>宇宙と料理 &lt;ラジオ&gt; &amp; "仲間" 'たち'</title>
+    <link>https://example.com/podcast/</link>
+    <description>宇宙で料理をする人たちの話。</description>
+    <atom:link href="https://example.com/podcast/feed.xml" rel="self" type="application/rss+xml"/>
+    <docs>http://www.rssboard.org/rss-specification</docs>
+    <generator>podcast</generator>
+    <image>
+      <url>https://example.com/podcast/cover.jpg</url>
+      <title>宇宙と料理 &lt;ラジオ&gt; &amp; "仲間" 'たち'</title>
+      <link>https://example.com/podcast/</link>
+    </image>
+    <language>ja</language>
+    <lastBuildDate>Thu, 02 Jan 2025 03:04:05 +0000</lastBuildDate>
+    <itunes:author>星野 &amp; 聞き手</itunes:author>
+    <itunes:category text="Arts">
+      <itunes:category text="Food"/>
+    </itunes:category>
+    <itunes:image href="https://example.com/podcast/cover.jpg"/>
+    <itunes:owner>
+      <itunes:name>星野 &amp; 聞き手</itunes:name>
+      <itunes:email>host@example.com</itunes:email>
+    </itunes:owner>
+    <itunes:type>episodic</itunes:type>
+    <itunes:explicit>false</itunes:explicit>
+    <podcast:guid>6c967fe4-ab76-51b1-aec1-bde9677f87cb</podcast:guid>
+    <item>
+      <title>宇宙の台所 &lt;特集&gt; &amp; "夜食" 'の' 話</title>
+      <description>&lt;p&gt;出演: 聞き手、星野 &amp;amp; 仲間&lt;/p&gt;
+&lt;ul&gt;&lt;li&gt;0:00:00 はじめに &amp;lt;序&amp;gt;&lt;/li&gt;\
+&lt;li&gt;0:01:00 最後に &amp;amp; これから&lt;/li&gt;&lt;/ul&gt;</description>
+      <guid isPermaLink="false">d8073c47-8f42-5078-b1ec-92827ffccd95</guid>
+      <enclosure url="{BASE}{ENCODED}/{ENCODED}.mp3" length="123456" type="audio/mpeg"/>
+      <pubDate>Thu, 02 Jan 2025 03:04:05 +0000</pubDate>
+      <itunes:author>星野 &amp; 聞き手</itunes:author>
+      <itunes:duration>1:02:06</itunes:duration>
+      <podcast:transcript url="{BASE}{ENCODED}/transcript.vtt" type="text/vtt" language="ja" rel="captions"/>
+      <podcast:chapters url="{BASE}{ENCODED}/chapters.json" type="application/json+chapters"/>
+    </item>
+  </channel>
+</rss>
+"""
+
+
+def synthetic_episode() -> PublishedEpisode:
+    return PublishedEpisode(
+        slug=SLUG,
+        title=TITLE,
+        audio=Path(f"/x/{SLUG}/{SLUG}.mp3"),
+        size=123456,
+        duration_ms=3_725_600,  # 1:02:05.6 rounds to 1:02:06
+        chapters=(ChapterMark("はじめに <序>", 0, 60_000), ChapterMark("最後に & これから", 60_000, 3_725_600)),
+        speakers=("聞き手", "星野 & 仲間"),
+        published=datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+    )
+
+
+def test_feed_text_is_exact() -> None:
+    assert build_feed(CHANNEL, [synthetic_episode()]).decode("utf-8") == EXPECTED
+
+
+def test_guids_follow_the_specs() -> None:
+    # The Podcasting 2.0 spec's own example for podcast:guid.
+    assert show_guid("https://mp3s.nashownotes.com/pc20rss.xml") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    assert show_guid("http://mp3s.nashownotes.com/pc20rss.xml/") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    assert item_guid(SLUG) == item_guid(SLUG) != item_guid(E2E_SLUG)
+    pinned = build_feed(Channel(**{**_fields(CHANNEL), "guid": "my-guid"}), []).decode()
+    assert "<podcast:guid>my-guid</podcast:guid>" in pinned
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://example.com/podcast", "https://example.com/podcast/"),
+        ("https://example.com", "https://example.com/"),
+        ("http://h:8000/a/b/", "http://h:8000/a/b/"),
+        ("https://example.com/宇宙 ラジオ", "https://example.com/%E5%AE%87%E5%AE%99%20%E3%83%A9%E3%82%B8%E3%82%AA/"),
+        ("https://example.com/%E5%AE%87/", "https://example.com/%E5%AE%87/"),  # already escaped: kept
+    ],
+)
+def test_base_urls_are_normalized(given: str, expected: str) -> None:
+    assert normalize_base_url(given) == expected
+
+
+def _fields(channel: Channel) -> dict[str, object]:
+    return {name: getattr(channel, name) for name in Channel.__dataclass_fields__}
+
+
+def feed_of(output: Path) -> tuple[bytes, ET.Element]:
+    xml = build_feed(CHANNEL, find_episodes(output))
+    return xml, ET.fromstring(xml)
+
+
+def test_every_required_tag_of_a_rendered_feed(published: Path) -> None:
+    xml, root = feed_of(published)
+    assert xml.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel is not None
+
+    def text(path: str, node: ET.Element = channel) -> str:
+        found = node.find(path, NS)
+        assert found is not None, path
+        return found.text or ""
+
+    def attr(path: str, name: str, node: ET.Element = channel) -> str:
+        found = node.find(path, NS)
+        assert found is not None, path
+        return found.get(name, "")
+
+    assert text("title") == "宇宙と料理 <ラジオ> & \"仲間\" 'たち'"
+    assert text("description") == "宇宙で料理をする人たちの話。"
+    assert text("link") == BASE
+    assert text("language") == "ja"
+    assert attr("atom:link[@rel='self']", "href") == BASE + "feed.xml"
+    assert attr("atom:link[@rel='self']", "type") == "application/rss+xml"
+    assert attr("itunes:image", "href") == BASE + "cover.jpg"
+    assert attr("itunes:category", "text") == "Arts"
+    assert attr("itunes:category/itunes:category", "text") == "Food"
+    assert text("itunes:explicit") == "false"
+    assert text("itunes:author") == "星野 & 聞き手"
+    assert text("itunes:owner/itunes:email") == "host@example.com"
+    assert text("podcast:guid") == show_guid(BASE + "feed.xml")
+
+    items = {text("title", item): item for item in channel.findall("item")}
+    assert set(items) == {TITLE, "宇宙と料理 | 星野シェフに聞く、無重力の台所"}
+    for item in items.values():
+        slug = E2E_SLUG if text("title", item).startswith("宇宙と料理") else SLUG
+        audio = published / slug / f"{slug}.mp3"
+        folder = BASE + (ENCODED if slug == SLUG else _quote(slug)) + "/"
+        assert text("guid", item) == item_guid(slug)
+        assert attr("guid", "isPermaLink", item) == "false"
+        enclosure = item.find("enclosure")
+        assert enclosure is not None
+        assert enclosure.get("url") == folder + (f"{ENCODED}.mp3" if slug == SLUG else _quote(f"{slug}.mp3"))
+        assert enclosure.get("type") == "audio/mpeg"
+        assert enclosure.get("length") == str(len(audio.read_bytes()))
+        meta = json.loads((published / slug / "episode.json").read_text(encoding="utf-8"))
+        first = datetime.datetime.fromisoformat(meta["first_rendered"])
+        assert text("pubDate", item) == first.strftime("%a, %d %b %Y %H:%M:%S +0000")
+        duration = _summary_duration(audio)
+        assert text("itunes:duration", item) == f"0:00:{round(duration):02d}"
+        assert text("itunes:author", item) == "星野 & 聞き手"
+        assert attr("podcast:chapters", "url", item) == folder + "chapters.json"
+        assert attr("podcast:chapters", "type", item) == "application/json+chapters"
+        assert attr("podcast:transcript", "url", item) == folder + "transcript.vtt"
+        assert attr("podcast:transcript", "type", item) == "text/vtt"
+    assert text("description", items[TITLE]) == (
+        "<p>出演: 聞き手、星野 &amp; 仲間</p>\n<ul><li>0:00:00 はじめに &lt;序&gt;</li>"
+        "<li>0:00:06 おにぎりと無重力</li><li>0:00:13 最後に &amp; これから</li></ul>"
+    )
+
+
+def _quote(name: str) -> str:
+    return "".join(f"%{byte:02X}" if byte > 0x7F else chr(byte) for byte in name.encode("utf-8"))
+
+
+def _summary_duration(audio: Path) -> float:
+    from podcast.assemble import SAMPLE_RATE, decode_mp3
+
+    return len(decode_mp3(audio)) / SAMPLE_RATE
+
+
+def test_feedparser_reads_it_without_complaint(published: Path) -> None:
+    xml, _ = feed_of(published)
+    parsed = feedparser.parse(xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.title == "宇宙と料理 <ラジオ> & \"仲間\" 'たち'"
+    assert parsed.feed.language == "ja"
+    titles = {entry.title: entry for entry in parsed.entries}
+    entry = titles[TITLE]
+    assert entry.id == item_guid(SLUG)
+    assert entry.enclosures[0].href == f"{BASE}{ENCODED}/{ENCODED}.mp3"
+    assert entry.enclosures[0].length == str((published / SLUG / f"{SLUG}.mp3").stat().st_size)
+    assert entry.itunes_duration.startswith("0:00:")
+    # The description is HTML: a reader shows "<序>" as text, it does not swallow it as a tag.
+    assert "<li>0:00:00 はじめに &lt;序&gt;</li>" in entry.summary
+
+
+def test_guid_and_pubdate_survive_a_re_render(published: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(published, output)
+    before = find_episodes(output)
+    meta = output / SLUG / "episode.json"
+    first = json.loads(meta.read_text(encoding="utf-8"))
+    render(THREE_CHAPTERS, output_dir=output, engine="openjtalk")
+    after = find_episodes(output)
+    assert [(e.slug, e.published) for e in after] == [(e.slug, e.published) for e in before]
+    again = json.loads(meta.read_text(encoding="utf-8"))
+    assert again["first_rendered"] == first["first_rendered"]
+    assert again["last_rendered"] >= first["last_rendered"]
+    assert build_feed(CHANNEL, after) == build_feed(CHANNEL, before)
+
+
+def test_episodes_from_before_episode_json_use_the_id3_date(published: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(published, output)
+    (output / SLUG / "episode.json").unlink()
+    [episode] = [e for e in find_episodes(output) if e.slug == SLUG]
+    assert episode.published.time() == datetime.time(0, 0) and episode.published.tzinfo == datetime.UTC
+    render(THREE_CHAPTERS, output_dir=output, engine="openjtalk")  # the next render records that date
+    meta = json.loads((output / SLUG / "episode.json").read_text(encoding="utf-8"))
+    assert datetime.datetime.fromisoformat(meta["first_rendered"]) == episode.published
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"titel": "x"}, "podcast.yaml: unknown key 'titel' (allowed: title, author, description, image, category, "
+         "subcategory, explicit, language, owner_name, owner_email, base_url, link, guid)"),
+        ({"author": None}, "podcast.yaml: missing author: (add it; see the README's podcast.yaml example)"),
+        ({"explicit": "no"}, "podcast.yaml: explicit: expected true or false, got 'no'"),
+        ({"image": "cover.gif"}, "podcast.yaml: image: 'cover.gif' is not a .jpg or .png (Apple requires one)"),
+        ({"base_url": "example.com"}, "podcast.yaml: base_url: 'example.com' is not an http(s) URL "
+         "(write e.g. https://example.com/podcast/)"),
+        ({"category": 3}, "podcast.yaml: category: expected text, got 3"),
+    ],
+)  # fmt: skip
+def test_bad_channel_settings_name_the_key(change: dict[str, object], message: str) -> None:
+    data = yaml.safe_load(CONFIG)
+    data.update(change)
+    with pytest.raises(ConfigError) as caught:
+        parse_channel({k: v for k, v in data.items() if v is not None}, source="podcast.yaml")
+    assert str(caught.value) == message
+
+
+def test_cli_feed_writes_output_feed_xml(published: Path, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(published, output)
+    config = tmp_path / "podcast.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    (output / "cover.jpg").write_bytes(b"\xff\xd8\xff")
+    result = runner.invoke(app, ["feed", "-o", str(output), "--config", str(config), "--base-url", "http://h/p"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Wrote {output / 'feed.xml'}: 2 episodes"
+    assert lines[-1] == f"Publish {output}/ at its base URL, then subscribe to http://h/p/feed.xml"
+    assert result.stderr == ""
+    written = (output / "feed.xml").read_bytes()
+    assert f'url="http://h/p/{ENCODED}/{ENCODED}.mp3"'.encode() in written
+    assert not feedparser.parse(written).bozo
+    assert not list(output.glob(".*.tmp"))
+
+
+def test_cli_feed_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["feed", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: podcast.yaml: cannot read channel settings (No such file or directory); "
+        "create it (see README) or pass --config\n"
+    )
+    Path("podcast.yaml").write_text(CONFIG.replace("base_url: https://example.com/podcast\n", ""), encoding="utf-8")
+    result = runner.invoke(app, ["feed", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: podcast.yaml: missing base_url: (where the output folder is published, "
+        "e.g. https://example.com/podcast/; or pass --base-url)\n"
+    )
+    assert load_channel(tmp_path / "podcast.yaml").base_url == ""
+    result = runner.invoke(app, ["feed", "-o", str(tmp_path), "--base-url", "https://example.com/"])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {tmp_path}: no rendered episodes (run `podcast render` first, or pass -o)\n"
+
+
+VALIDATOR = os.environ.get("PODCAST_FEEDVALIDATOR")  # a w3c/feedvalidator checkout (the folder holding src/)
+VALIDATOR_PYTHON = os.environ.get("PODCAST_FEEDVALIDATOR_PYTHON", sys.executable)  # one with html5lib, rdflib
+_RUN_VALIDATOR = """\
+import sys
+sys.path.insert(0, sys.argv[1])
+import feedvalidator
+from feedvalidator import compatibility
+from feedvalidator.formatter.text_plain import Formatter
+from feedvalidator.logging import Error
+with open(sys.argv[2], "rb") as fp:
+    events = compatibility.AA(feedvalidator.validateStream(fp, firstOccurrenceOnly=1, base=sys.argv[3])["loggedEvents"])
+print("\\n".join(Formatter([e for e in events if isinstance(e, Error)])))
+"""
+
+
+@pytest.mark.skipif(not VALIDATOR, reason="set PODCAST_FEEDVALIDATOR to a w3c/feedvalidator checkout to run it")
+def test_w3c_feed_validator_finds_no_errors(published: Path, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(feed_of(published)[0])
+    source = Path(str(VALIDATOR)) / "src"
+    result = subprocess.run(
+        [VALIDATOR_PYTHON, "-c", _RUN_VALIDATOR, str(source), str(feed), BASE + "feed.xml"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", result.stdout
