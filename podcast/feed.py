@@ -14,13 +14,13 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import mutagen.id3
 import mutagen.mp3
-import yaml
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from mutagen import MutagenError
 
 from .errors import AssemblyError, ConfigError
+from .files import read_yaml
 from .model import ChapterMark
 from .script import load_script
 
@@ -100,18 +100,7 @@ def load_channel(path: Path | None = None, *, required: bool = True) -> Channel:
         if not CONFIG_FILE.is_file() and not required:
             return PREVIEW_CHANNEL
         path = CONFIG_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"{path}: cannot read channel settings ({exc.strerror}); create it (see README) or pass --config"
-        ) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ConfigError(f"{where}: YAML error: {getattr(exc, 'problem', None) or 'invalid YAML'}") from exc
+    data = read_yaml(path, kind="channel settings", fix="create it (see README) or pass --config")
     return parse_channel(data, source=str(path))
 
 

@@ -9,9 +9,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from .errors import ConfigError
+from .files import read_yaml
 from .model import Script
 
 LOCAL_READINGS = Path("readings.yaml")  # picked up from the working folder when --readings is not given
@@ -222,18 +221,7 @@ def _range(match: re.Match[str]) -> str:
 
 
 def _read_entries(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read readings file ({exc.strerror}); check the path") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: YAML error: {problem} (fix that line)") from exc
-    return parse_lexicon(data, source=str(path))
+    return parse_lexicon(read_yaml(path, kind="readings file"), source=str(path))
 
 
 def _surface_pattern(surface: str) -> str:

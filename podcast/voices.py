@@ -8,9 +8,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ConfigError
+from .files import read_yaml
 from .model import ROLES, Speaker, Voice
 
 DEFAULT_ENGINE = "kokoro"
@@ -38,18 +37,7 @@ def load_voices(path: Path | None = None) -> VoiceConfig:
     if path is None:
         local = Path("voices.yaml")
         path = local if local.is_file() else bundled_voices_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read voices file ({exc.strerror}); check the path") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: YAML error: {problem} (fix that line)") from exc
-    return parse_voices(data, source=str(path))
+    return parse_voices(read_yaml(path, kind="voices file"), source=str(path))
 
 
 def parse_voices(data: Any, *, source: str) -> VoiceConfig:
