@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 from .errors import AssemblyError
-from .files import atomic_path
+from .files import atomic_path, writing
 from .model import Clip
 
 _MAGIC = b"PODCLIP1"
@@ -60,7 +60,7 @@ class ClipCache:
         except OSError as exc:
             message = f"{path.parent}: cannot create the clip cache ({exc.strerror}); set PODCAST_CACHE_DIR"
             raise AssemblyError(message) from exc
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, writing(path):
             tmp.write_bytes(header + clip.pcm)
 
 

@@ -10,7 +10,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import TranscriptError
-from .files import atomic_path
+from .files import atomic_path, writing
 from .model import ROLES, Chapter, Role, Script, Speaker, Turn
 
 MAX_ALIASES = 8  # hand-written scripts never need many; each alias can multiply what we walk
@@ -340,5 +340,5 @@ def _turn_data(turn: Turn) -> _Flow:
 
 def write_script(script: Script, path: Path) -> None:
     """Write the script atomically: a temporary file beside path, then renamed onto it."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, writing(path):
         tmp.write_text(dump_script(script), encoding="utf-8", newline="\n")
