@@ -1,9 +1,21 @@
 """podcast: a Japanese interview transcript in, a chaptered multi-voice podcast episode out."""
 
+from .engines import VoiceListing
 from .errors import AssemblyError, ConfigError, EngineError, PodcastError, TranscriptError
 from .feed import Channel, PublishedEpisode
 from .model import Chapter, ChapterMark, Clip, Cue, Episode, Script, Speaker, Turn, Utterance, Voice
-from .pipeline import Feed, build_episode, feed, load_input, readings_report, render, split, split_transcript, summary
+from .pipeline import (
+    Feed,
+    build_episode,
+    feed,
+    list_voices,
+    load_input,
+    readings_report,
+    render,
+    split,
+    split_transcript,
+    summary,
+)
 from .readings import Lexicon, ReadingRow, apply_readings, load_lexicon
 from .serve import serve
 from .writers import format_timestamp
@@ -29,10 +41,12 @@ __all__ = [
     "Turn",
     "Utterance",
     "Voice",
+    "VoiceListing",
     "apply_readings",
     "build_episode",
     "feed",
     "format_timestamp",
+    "list_voices",
     "load_input",
     "load_lexicon",
     "readings_report",

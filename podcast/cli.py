@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import PodcastError, build_episode, feed, format_timestamp, readings_report, serve, split, summary
+from . import PodcastError, build_episode, feed, format_timestamp, list_voices, readings_report, serve, split, summary
 
 app = typer.Typer(
     help="Turn a Japanese interview transcript into a chaptered, multi-voice podcast episode.",
@@ -87,7 +87,8 @@ def render_command(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Transcript text file or script .yaml.")],
     output_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for episodes.")] = Path("output"),
     engine: Annotated[
-        str | None, typer.Option("--engine", "-e", help="kokoro or openjtalk (default: from voices.yaml).")
+        str | None,
+        typer.Option("--engine", "-e", help="auto, edge, kokoro or openjtalk (default: from voices.yaml)."),
     ] = None,
     voices: Annotated[Path | None, typer.Option("--voices", help="voices.yaml to use.")] = None,
     readings: Readings = None,
@@ -130,7 +131,7 @@ def readings_command(
 ) -> None:
     """Check pronunciation before a render: Latin words, numbers and names, and what the engine will say."""
     with reported():
-        rows = readings_report(input_path, engine=engine, readings_path=readings)
+        rows = asyncio.run(readings_report(input_path, engine=engine, readings_path=readings))
     if as_json:
         data = [{**dataclasses.asdict(row), "needs_entry": row.needs_entry} for row in rows]
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -150,6 +151,25 @@ def readings_command(
 def _width(text: str) -> int:
     """Columns text takes in a terminal: kana and kanji are two wide."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@app.command("voices")
+def voices_command(
+    engine: Annotated[
+        str | None,
+        typer.Option("--engine", "-e", help="auto, edge, kokoro or openjtalk (default: from voices.yaml)."),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Only voices for this language, e.g. ja (plus multilingual ones).")
+    ] = None,
+) -> None:
+    """List the voices an engine offers, for voices.yaml."""
+    with reported():
+        listing = asyncio.run(list_voices(engine, lang=lang))
+    width = max((len(v.name) for v in listing), default=0)
+    for voice in listing:
+        typer.echo(f"{voice.name:<{width}}  {voice.locale:<6}  {voice.gender}".rstrip())
+    typer.echo(f"{_count(len(listing), 'voice')}; put one under speakers: or pool: in voices.yaml")
 
 
 @app.command("feed")

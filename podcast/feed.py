@@ -88,10 +88,11 @@ class PublishedEpisode:
 
 
 class _EpisodeMeta(TypedDict):
-    """episode.json: render times of one episode folder."""
+    """episode.json: when one episode folder was rendered, and by which engine."""
 
     first_rendered: str  # ISO 8601 with offset
     last_rendered: str
+    engine: str  # the engine that rendered it last (what `auto` resolved to)
 
 
 def load_channel(path: Path | None = None, *, required: bool = True) -> Channel:
@@ -216,9 +217,9 @@ def first_rendered(folder: Path) -> datetime.datetime | None:
     return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
 
 
-def episode_meta(first: datetime.datetime, last: datetime.datetime) -> str:
+def episode_meta(first: datetime.datetime, last: datetime.datetime, engine: str) -> str:
     """The text of episode.json."""
-    meta: _EpisodeMeta = {"first_rendered": first.isoformat(), "last_rendered": last.isoformat()}
+    meta: _EpisodeMeta = {"first_rendered": first.isoformat(), "last_rendered": last.isoformat(), "engine": engine}
     return json.dumps(meta, indent=2) + "\n"
 
 

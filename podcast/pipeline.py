@@ -16,7 +16,8 @@ from . import assemble
 from .attribution import attribute
 from .cache import ClipCache
 from .chaptering import make_chapters
-from .engines import get_engine
+from .engines import VoiceListing, get_engine, resolve_engine
+from .engines import list_voices as engine_voices
 from .errors import AssemblyError, ConfigError
 from .feed import (
     FEED_FILE,
@@ -29,7 +30,7 @@ from .feed import (
     load_channel,
     normalize_base_url,
 )
-from .files import atomic_path
+from .files import atomic_path, writing
 from .model import Episode, Script, SpokenTurn
 from .readings import ReadingRow, find_terms, load_lexicon
 from .script import dump_script, load_script, parse_script, write_script
@@ -115,7 +116,7 @@ async def build_episode(
     """
     script = load_input(input_path)
     config = load_voices(voices_path)
-    engine_name = engine or config.engine
+    engine_name = await resolve_engine(engine or config.engine)  # `auto`: edge if reachable, else kokoro
     speech = get_engine(engine_name)
     voices = assign_voices(config, script.speakers, engine_name)
     check_voices(speech, voices, source=config.source)
@@ -138,16 +139,21 @@ async def build_episode(
     )
 
 
-def readings_report(
+async def readings_report(
     input_path: Path, *, engine: str | None = None, readings_path: Path | None = None
 ) -> list[ReadingRow]:
     """The `podcast readings` check: each Latin word, number and name in the script, and what the engine says."""
     script = load_input(input_path)
     lexicon = load_lexicon(readings_path)
-    speech = get_engine(engine or load_voices(None).engine)
+    speech = get_engine(await resolve_engine(engine or load_voices(None).engine))  # `auto` as render would
     # reading() is optional: built-in engines have it, add-ons and fakes may not (then show the text sent).
     reader: Callable[[str], str] = getattr(speech, "reading", str)
     return [dataclasses.replace(row, reading=reader(row.spoken)) for row in find_terms(script, lexicon)]
+
+
+async def list_voices(engine: str | None = None, *, lang: str | None = None) -> list[VoiceListing]:
+    """The `podcast voices` list: what an engine offers (default: the engine voices.yaml names)."""
+    return await engine_voices(await resolve_engine(engine or load_voices(None).engine), lang=lang)
 
 
 def render(input_path: Path, **options: Any) -> Episode:
@@ -188,7 +194,7 @@ def feed(output_dir: Path = DEFAULT_OUTPUT, *, config: Path | None = None, base_
             stacklevel=2,
         )
     path = output_dir / FEED_FILE
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, writing(path):
         tmp.write_bytes(xml)
     url = channel.base_url + FEED_FILE
     return Feed(path=path, url=url, episodes=tuple(episodes))
@@ -218,7 +224,8 @@ def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path,
         atomic_path(directory / "script.yaml") as script_file,
         atomic_path(directory / META_FILE) as meta,
     ):
-        mix = assemble.encode_episode(script, spoken, audio)
+        with writing(audio_path):
+            mix = assemble.encode_episode(script, spoken, audio)
         episode = Episode(
             script=script,
             slug=slug,
@@ -236,9 +243,12 @@ def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path,
             date=first.astimezone().date().isoformat(),
         )
         tag_mp3(audio, episode)
-        for fmt, path in (("json", chapters), ("vtt", transcript)):
-            with path.open("w", encoding="utf-8", newline="\n") as fp:
+        outputs = (("json", chapters, episode.chapters_json), ("vtt", transcript, episode.transcript_vtt))
+        for fmt, path, final in outputs:
+            with writing(final), path.open("w", encoding="utf-8", newline="\n") as fp:
                 get_writer(fmt).write(episode, fp)
-        script_file.write_text(dump_script(script), encoding="utf-8")
-        meta.write_text(episode_meta(first, now), encoding="utf-8")
+        with writing(episode.script_yaml):
+            script_file.write_text(dump_script(script), encoding="utf-8")
+        with writing(directory / META_FILE):
+            meta.write_text(episode_meta(first, now, engine), encoding="utf-8")
     return episode

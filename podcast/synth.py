@@ -14,6 +14,7 @@ from .readings import Lexicon, apply_readings
 from .text import is_speakable, split_sentences, spoken_text
 
 Progress = Callable[[int, int], None]  # (turns done, turns in all)
+MAX_CONCURRENCY = 16  # calls in flight at most, whatever a caller asks for: services throttle beyond this
 
 
 def check_voices(engine: Engine, voices: dict[str, Voice], *, source: str) -> None:
@@ -44,7 +45,7 @@ async def synthesize_script(
     missing = [turn.speaker for turn in script.turns if turn.speaker not in voices]
     if missing:
         raise ConfigError(f"speaker '{missing[0]}' has no voice (add it to voices.yaml)")
-    limit = asyncio.Semaphore(max(1, concurrency or engine.concurrency))
+    limit = asyncio.Semaphore(min(MAX_CONCURRENCY, max(1, concurrency or engine.concurrency)))
     turns = script.turns
     done = 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from importlib.resources import files
@@ -15,6 +16,12 @@ from .model import ROLES, Speaker, Voice
 DEFAULT_ENGINE = "kokoro"
 _VOICE_KEYS = {"voice", "speed", "half_tone", "rate", "pitch", "volume"}
 _ENGINE_KEYS = {"speakers", "pool"}
+# edge-tts's own checks (TTSConfig) say only "Invalid rate"; ours name the field and an example.
+_PROSODY = {
+    "rate": (re.compile(r"^[+-]\d+%$"), "+10%"),
+    "volume": (re.compile(r"^[+-]\d+%$"), "-5%"),
+    "pitch": (re.compile(r"^[+-]\d+Hz$"), "-20Hz"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,10 @@ def _parse_voice(spec: Any, engine: str, where: str) -> Voice:
         value = spec.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+    for key, (pattern, example) in _PROSODY.items():
+        value = spec.get(key)
+        if value is not None and not (isinstance(value, str) and pattern.match(value)):
+            raise ConfigError(f"{where}: {key} {value!r} is not an offset like '{example}' (sign, digits, unit)")
     speed = float(spec.get("speed", 1.0))
     if not 0.5 <= speed <= 2.0:
         raise ConfigError(f"{where}: speed {speed:g} is out of range (use 0.5 to 2.0)")

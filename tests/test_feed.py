@@ -253,6 +253,7 @@ def test_guid_and_pubdate_survive_a_re_render(published: Path, tmp_path: Path) -
     again = json.loads(meta.read_text(encoding="utf-8"))
     assert again["first_rendered"] == first["first_rendered"]
     assert again["last_rendered"] >= first["last_rendered"]
+    assert again["engine"] == "openjtalk"  # what rendered it, recorded for `engine: auto`
     assert build_feed(CHANNEL, after) == build_feed(CHANNEL, before)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def test_repo_voices_yaml_is_the_bundled_default() -> None:
     assert (REPO / "voices.yaml").read_text(encoding="utf-8") == bundled_voices_path().read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("engine", ["kokoro", "openjtalk"])
+@pytest.mark.parametrize("engine", ["kokoro", "openjtalk", "edge"])
 def test_default_config_gives_three_speakers_three_voices(engine: str) -> None:
     voices = assign_voices(load_voices(bundled_voices_path()), THREE, engine)
     assert len(set(voices.values())) == 3
@@ -79,6 +80,18 @@ def test_shared_voice_warns() -> None:
             "v.yaml: kokoro.speakers.sam: speed 5 is out of range (use 0.5 to 2.0)",
         ),
         ({"kokoro": {"pool": "jm_kumo"}}, "v.yaml: kokoro.pool: expected a list of {voice: ...} entries"),
+        (
+            {"edge": {"speakers": {"host": {"voice": "ja-JP-NanamiNeural", "rate": "10%"}}}},
+            "v.yaml: edge.speakers.host: rate '10%' is not an offset like '+10%' (sign, digits, unit)",
+        ),
+        (
+            {"edge": {"pool": [{"voice": "ja-JP-KeitaNeural", "pitch": "+5%"}]}},
+            "v.yaml: edge.pool[0]: pitch '+5%' is not an offset like '-20Hz' (sign, digits, unit)",
+        ),
+        (
+            {"edge": {"pool": [{"voice": "ja-JP-KeitaNeural", "volume": 5}]}},
+            "v.yaml: edge.pool[0]: volume 5 is not an offset like '-5%' (sign, digits, unit)",
+        ),
     ],
 )
 def test_bad_config_gets_one_line_error(data: object, message: str) -> None:
@@ -106,3 +119,48 @@ def test_bundled_file_is_valid_yaml_with_known_engines() -> None:
     data = yaml.safe_load(bundled_voices_path().read_text(encoding="utf-8"))
     assert data["engine"] == "kokoro"
     assert Voice("kokoro", "jf_alpha") == load_voices(bundled_voices_path()).speakers["kokoro"]["host"]
+
+
+def test_bundled_edge_voices_are_all_offered_and_distinct() -> None:
+    from podcast.engines.edge import EdgeEngine
+    from podcast.synth import check_voices
+
+    config = load_voices(bundled_voices_path())
+    pool = config.pools["edge"]
+    assert len(set(pool)) == len(pool)
+    speakers = {f"s{i}": Speaker(f"s{i}", f"話者{i}", "guest") for i in range(len(pool) - 2)}
+    voices = assign_voices(config, {**THREE, **speakers}, "edge")
+    assert len(set(voices.values())) == len(voices)  # eight speakers, eight voices
+    check_voices(EdgeEngine(), voices, source="voices.yaml")
+
+
+def test_unknown_edge_voice_names_the_closest() -> None:
+    from podcast.engines.edge import EdgeEngine
+    from podcast.synth import check_voices
+
+    with pytest.raises(ConfigError) as info:
+        check_voices(EdgeEngine(), {"host": Voice("edge", "ja-JP-NanamiNeurl")}, source="v.yaml")
+    assert str(info.value) == (
+        "v.yaml: speaker 'host': edge has no voice 'ja-JP-NanamiNeurl' (did you mean 'ja-JP-NanamiNeural'?)"
+    )
+
+
+def test_identical_edge_voice_and_prosody_warns_but_offsets_do_not() -> None:
+    same = parse_voices(
+        {"edge": {"speakers": {"guest": "ja-JP-KeitaNeural", "host": "ja-JP-NanamiNeural"}}}, source="v"
+    )
+    with pytest.warns(UserWarning, match="'sam' and 'brad' share the voice ja-JP-KeitaNeural on edge"):
+        assign_voices(same, THREE, "edge")
+    apart = parse_voices(
+        {
+            "edge": {
+                "speakers": {"sam": "ja-JP-KeitaNeural", "host": "ja-JP-NanamiNeural"},
+                "pool": [{"voice": "ja-JP-KeitaNeural", "pitch": "-15Hz"}],
+            }
+        },
+        source="v",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        voices = assign_voices(apart, THREE, "edge")
+    assert voices["brad"] == Voice("edge", "ja-JP-KeitaNeural", pitch="-15Hz")

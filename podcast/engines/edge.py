@@ -1,0 +1,213 @@
+"""Microsoft Edge's online read-aloud voices through edge-tts: bounded, timed out, retried."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import random
+import re
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Any, ClassVar
+
+from ..errors import EngineError
+from ..model import Clip, Voice
+
+# (short name, locale, gender): the Japanese voices and the multilingual ones that also read Japanese.
+BUNDLED_VOICES = [
+    ("ja-JP-KeitaNeural", "ja-JP", "Male"),
+    ("ja-JP-NanamiNeural", "ja-JP", "Female"),
+    ("de-DE-FlorianMultilingualNeural", "de-DE", "Male"),
+    ("de-DE-SeraphinaMultilingualNeural", "de-DE", "Female"),
+    ("en-AU-WilliamMultilingualNeural", "en-AU", "Male"),
+    ("en-US-AndrewMultilingualNeural", "en-US", "Male"),
+    ("en-US-AvaMultilingualNeural", "en-US", "Female"),
+    ("en-US-BrianMultilingualNeural", "en-US", "Male"),
+    ("en-US-EmmaMultilingualNeural", "en-US", "Female"),
+    ("fr-FR-RemyMultilingualNeural", "fr-FR", "Male"),
+    ("fr-FR-VivienneMultilingualNeural", "fr-FR", "Female"),
+    ("it-IT-GiuseppeMultilingualNeural", "it-IT", "Male"),
+    ("ko-KR-HyunsuMultilingualNeural", "ko-KR", "Male"),
+    ("pt-BR-ThalitaMultilingualNeural", "pt-BR", "Female"),
+]
+SERVICE_HOST = "speech.platform.bing.com"  # what the `engine: auto` probe connects to
+PROBE_TIMEOUT_S = 2.0  # auto must not hold up a render when offline
+TIMEOUT_S = 30.0  # per request; edge-tts's own receive timeout stops applying once connected
+RETRIES = 4  # extra tries after the first
+BACKOFF_S = 1.0  # first retry delay, doubled each time, with jitter
+MAX_BACKOFF_S = 20.0
+MAX_CHUNK_BYTES = 1000  # edge-tts's limit is 4096 and it cannot split Japanese (no spaces)
+MP3_BYTES_PER_MS = 6  # audio-24khz-48kbitrate-mono-mp3 is CBR: 48 kbit/s = 6 bytes per ms
+TRUNCATION_SLACK_MS = 100  # audio may end this much before the last word boundary ends
+RETRY_STATUSES = {403, 429}  # and every 5xx
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSettings:
+    """Timeouts and retries, from PODCAST_EDGE_* environment variables (tests make them small)."""
+
+    timeout_s: float  # per request
+    retries: int  # extra tries after the first
+    backoff_s: float  # first retry delay
+
+
+class _Retryable(Exception):
+    """A failed request worth another try; internal to this module."""
+
+
+def settings() -> EdgeSettings:
+    """Current settings: PODCAST_EDGE_TIMEOUT, PODCAST_EDGE_RETRIES, PODCAST_EDGE_BACKOFF, else defaults."""
+    try:
+        return EdgeSettings(
+            timeout_s=float(os.environ.get("PODCAST_EDGE_TIMEOUT", TIMEOUT_S)),
+            retries=int(os.environ.get("PODCAST_EDGE_RETRIES", RETRIES)),
+            backoff_s=float(os.environ.get("PODCAST_EDGE_BACKOFF", BACKOFF_S)),
+        )
+    except ValueError as exc:
+        raise EngineError(f"PODCAST_EDGE_* environment variable is not a number ({exc})") from exc
+
+
+def split_for_service(text: str, limit: int = MAX_CHUNK_BYTES) -> list[str]:
+    """Text cut at sentence ends into pieces under limit UTF-8 bytes (a too-long sentence at characters)."""
+    pieces: list[str] = []
+    current = ""
+    for sentence in (s for s in _SENTENCE_END.split(text) if s):
+        while len(sentence.encode("utf-8")) > limit:
+            cut = len(sentence.encode("utf-8")[:limit].decode("utf-8", errors="ignore"))
+            pieces.extend([current, sentence[:cut]] if current else [sentence[:cut]])
+            current, sentence = "", sentence[cut:]
+        if len((current + sentence).encode("utf-8")) > limit:
+            pieces.append(current)
+            current = ""
+        current += sentence
+    if current:
+        pieces.append(current)
+    return [piece for piece in pieces if piece.strip()]
+
+
+class EdgeEngine:
+    """Synthesizes with edge-tts; every request has its own timeout and retries on transient faults."""
+
+    name: ClassVar[str] = "edge"
+    concurrency: ClassVar[int] = 4  # the service throttles (429) well before 16 parallel sockets
+
+    def __init__(self) -> None:
+        try:
+            import edge_tts
+            import imageio_ffmpeg
+            from pydub import AudioSegment
+        except ImportError as exc:
+            raise EngineError(f"edge engine needs edge-tts and pydub ({exc}); run: pip install edge-tts") from exc
+        self._edge_tts = edge_tts
+        self._version = version("edge-tts")
+        # No system ffmpeg here: decode with the bundled one, as assemble.py does (never ffprobe).
+        AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
+        self._segment = AudioSegment
+
+    def voices(self) -> list[str]:
+        return [short for short, _, _ in BUNDLED_VOICES]
+
+    def fingerprint(self, voice: Voice) -> str:
+        return f"edge-tts {self._version}|{voice.name}|rate={voice.rate}|pitch={voice.pitch}|volume={voice.volume}"
+
+    async def synthesize(self, text: str, voice: Voice) -> Clip:
+        pcm = bytearray()
+        rate = 24_000
+        for piece in split_for_service(text):
+            mp3 = await self._fetch(piece, voice)
+            clip = await asyncio.to_thread(self._decode, mp3, piece)
+            pcm += clip.pcm
+            rate = clip.sample_rate
+        if not pcm:
+            raise EngineError(f"edge-tts produced no audio for {text[:30]!r}")
+        return Clip(pcm=bytes(pcm), sample_rate=rate)
+
+    async def _fetch(self, text: str, voice: Voice) -> bytes:
+        """MP3 for one piece, retried with exponential backoff and jitter; EngineError after the last try."""
+        config = settings()
+        tries = config.retries + 1
+        for attempt in range(tries):
+            try:
+                return await asyncio.wait_for(self._request(text, voice), config.timeout_s)
+            except TimeoutError:
+                reason = f"no answer within {config.timeout_s:g} s"
+            except _Retryable as exc:
+                reason = str(exc)
+            if attempt + 1 < tries:
+                delay = min(MAX_BACKOFF_S, config.backoff_s * 2**attempt) * random.uniform(0.5, 1.5)
+                await asyncio.sleep(delay)
+        raise EngineError(f"edge-tts failed {tries} times on {text[:30]!r}: {reason} (check the network, then rerun)")
+
+    async def _request(self, text: str, voice: Voice) -> bytes:
+        """One websocket request; transient faults become _Retryable, others EngineError."""
+        import aiohttp
+        from edge_tts import exceptions
+
+        communicate = self._edge_tts.Communicate(
+            text, voice.name, rate=voice.rate, pitch=voice.pitch, volume=voice.volume, boundary="WordBoundary"
+        )
+        audio = bytearray()
+        last_word_end_ms = 0
+        try:
+            async for chunk in communicate.stream():
+                if chunk["type"] == "audio":
+                    audio += chunk.get("data", b"")
+                else:  # offsets and durations are in 100 ns ticks
+                    end = int(chunk.get("offset", 0) + chunk.get("duration", 0))
+                    last_word_end_ms = max(last_word_end_ms, end // 10_000)
+        except aiohttp.ClientResponseError as exc:  # the websocket handshake's HTTP answer
+            if exc.status in RETRY_STATUSES or exc.status >= 500:
+                raise _Retryable(f"service answered HTTP {exc.status}") from exc
+            raise EngineError(f"edge-tts: service answered HTTP {exc.status} {exc.message}") from exc
+        except (exceptions.NoAudioReceived, exceptions.WebSocketError, exceptions.SkewAdjustmentError) as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+        except (aiohttp.ClientError, OSError) as exc:  # refused, reset, dropped mid-stream
+            raise _Retryable(f"connection failed: {type(exc).__name__}: {exc}") from exc
+        except exceptions.EdgeTTSException as exc:
+            raise _Retryable(f"unexpected reply: {type(exc).__name__}: {exc}") from exc
+        # edge-tts accepts a stream cut off before turn.end without a word: compare with the last boundary.
+        audio_ms = len(audio) // MP3_BYTES_PER_MS
+        if not audio:
+            raise _Retryable("NoAudioReceived: the stream ended without audio")
+        if audio_ms + TRUNCATION_SLACK_MS < last_word_end_ms:
+            raise _Retryable(f"truncated audio ({audio_ms} ms, words run to {last_word_end_ms} ms)")
+        return bytes(audio)
+
+    def _decode(self, mp3: bytes, text: str) -> Clip:
+        """MP3 bytes to 16-bit mono PCM at the stream's own rate."""
+        try:
+            segment: Any = self._segment.from_file(io.BytesIO(mp3), format="mp3", codec="mp3")
+        except Exception as exc:  # pydub raises CouldntDecodeError or OSError from ffmpeg
+            raise EngineError(f"edge-tts sent audio ffmpeg cannot decode for {text[:30]!r}: {exc}") from exc
+        segment = segment.set_channels(1).set_sample_width(2)
+        return Clip(pcm=bytes(segment.raw_data), sample_rate=int(segment.frame_rate))
+
+
+async def probe(timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """None when the edge-tts service answers a TLS connection in time, else why not."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(SERVICE_HOST, 443, ssl=True), timeout)
+    except TimeoutError:
+        return f"{SERVICE_HOST} did not answer within {timeout:g} s"
+    except OSError as exc:
+        return f"{SERVICE_HOST} unreachable ({exc.strerror or exc})"
+    writer.close()
+    return None
+
+
+async def online_voices(timeout: float = PROBE_TIMEOUT_S) -> list[tuple[str, str, str]] | None:
+    """(short name, locale, gender) of every voice the service lists, or None when it cannot be reached."""
+    import edge_tts
+
+    try:
+        listed = await asyncio.wait_for(edge_tts.list_voices(), timeout)
+    except Exception as exc:  # offline: DNS, TLS, timeout or an HTTP error; the bundled list stands in
+        warnings.warn(f"edge-tts voice list unavailable ({type(exc).__name__}); showing the bundled list", stacklevel=2)
+        return None
+    return [(v["ShortName"], v["Locale"], v["Gender"]) for v in listed]
+
+
+ENGINE = EdgeEngine

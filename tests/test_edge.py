@@ -1,0 +1,319 @@
+"""The edge engine against a local server speaking the edge-tts protocol, with edge-tts itself unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import html
+import io
+import json
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import edge_tts
+import edge_tts.communicate
+import imageio_ffmpeg
+import pytest
+from aiohttp import web
+from edge_tts.drm import DRM
+from pydub import AudioSegment
+from typer.testing import CliRunner
+
+from podcast import engines
+from podcast.cli import app
+from podcast.engines import edge
+from podcast.engines.edge import split_for_service
+
+from .conftest import E2E
+
+MS_PER_CHAR = 80  # the fake voice speaks this long per character
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+_SSML = re.compile(
+    r"<voice name='([^']*)'><prosody pitch='([^']*)' rate='([^']*)' volume='([^']*)'>(.*)</prosody>", re.DOTALL
+)
+
+
+@functools.lru_cache(maxsize=256)
+def fake_speech(text: str, voice: str, pitch: str) -> bytes:
+    """A tone as long as the text would take, in the service's format: 24 kHz mono 48 kbit/s CBR MP3."""
+    frequency = 180 + int(hashlib.sha256(f"{voice}{pitch}".encode()).hexdigest()[:4], 16) % 400
+    seconds = MS_PER_CHAR * len(text) / 1000
+    command = [FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi"]
+    command += ["-i", f"sine=frequency={frequency}:sample_rate=24000:duration={seconds}"]
+    command += ["-ac", "1", "-ar", "24000", "-b:a", "48k", "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", "-"]
+    return subprocess.run(command, check=True, capture_output=True).stdout
+
+
+class FakeEdge:
+    """The read-aloud websocket service on 127.0.0.1; each connection takes the next injected fault."""
+
+    def __init__(self) -> None:
+        self.faults: list[str] = []  # one per connection: an HTTP status, drop, truncate, noaudio, stall
+        self.served: list[str] = []  # faults actually served
+        self.texts: list[tuple[str, str]] = []  # (voice, text) of every request that got audio
+        self.active = 0
+        self.max_active = 0
+        self.hold_s = 0.05  # each answer takes this long, so concurrent requests overlap
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+
+    def start(self) -> None:
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.release = asyncio.Event()
+            app = web.Application()
+            app.router.add_get("/edge/v1", self.handle)
+            self.runner = web.AppRunner(app, shutdown_timeout=0.5)
+            self.loop.run_until_complete(self.runner.setup())
+            site = web.TCPSite(self.runner, "127.0.0.1", 0)
+            self.loop.run_until_complete(site.start())
+            self.port = self.runner.addresses[0][1]
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        ready.wait(10)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.release.set)
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        fault = self.faults.pop(0) if self.faults else ""
+        if fault:
+            self.served.append(fault)
+        if fault.isdigit():
+            return web.Response(status=int(fault), text="injected")  # aiohttp adds the Date edge-tts reads on 403
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            await ws.receive_str()  # speech.config
+            ssml = await ws.receive_str()
+            request_id = ssml.split("\r\n", 1)[0].split(":", 1)[1]
+            match = _SSML.search(ssml)
+            assert match, ssml
+            voice, pitch, text = match.group(1), match.group(2), html.unescape(match.group(5))
+            if fault == "stall":
+                await self.release.wait()
+                return ws
+            await asyncio.sleep(self.hold_s)
+            await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.start\r\n\r\n{{}}")
+            if fault == "noaudio":
+                await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.end\r\n\r\n{{}}")
+                return ws
+            audio = await asyncio.to_thread(fake_speech, text, voice, pitch)
+            for i in range(0, len(text), 2):  # two characters a "word"
+                word = text[i : i + 2]
+                data = {"Offset": i * MS_PER_CHAR * 10_000, "Duration": len(word) * MS_PER_CHAR * 10_000}
+                data["text"] = {"Text": word, "Length": len(word), "BoundaryType": "WordBoundary"}  # type: ignore[assignment]
+                body = json.dumps({"Metadata": [{"Type": "WordBoundary", "Data": data}]}, ensure_ascii=False)
+                await ws.send_str(f"X-RequestId:{request_id}\r\nPath:audio.metadata\r\n\r\n{body}")
+            head = f"X-RequestId:{request_id}\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n".encode()
+            chunks = [audio[i : i + 1440] for i in range(0, len(audio), 1440)]
+            for n, chunk in enumerate(chunks):
+                if fault in ("drop", "truncate") and n == len(chunks) // 2:
+                    if fault == "drop":
+                        assert request.transport is not None
+                        request.transport.close()  # no close frame: the connection just dies
+                    else:
+                        await ws.close()  # a clean close, but before the rest and before turn.end
+                    return ws
+                await ws.send_bytes(len(head).to_bytes(2, "big") + head + chunk)
+            await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.end\r\n\r\n{{}}")
+            self.texts.append((voice, text))
+            await ws.close()
+            return ws
+        finally:
+            self.active -= 1
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEdge]:
+    """A FakeEdge that edge-tts talks to; fast timeouts and backoff so the retry tests take a second."""
+    fake = FakeEdge()
+    fake.start()
+    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", f"ws://127.0.0.1:{fake.port}/edge/v1?TrustedClientToken=x")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("PODCAST_EDGE_TIMEOUT", "5")
+    monkeypatch.setenv("PODCAST_EDGE_RETRIES", "8")
+    monkeypatch.setenv("PODCAST_EDGE_BACKOFF", "0.01")
+    DRM.clock_skew_seconds = 0.0
+    engines.unregister("edge")  # a fresh instance; _load_builtins' setdefault would not restore it
+    from podcast.engines.edge import EdgeEngine
+
+    engines.register("edge", EdgeEngine)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+        DRM.clock_skew_seconds = 0.0
+
+
+def render(output: Path, *extra: str) -> tuple[int, str, dict[str, object]]:
+    result = CliRunner().invoke(app, ["render", str(E2E), "-o", str(output), "--engine", "edge", "--json", *extra])
+    summary = json.loads(result.stdout) if result.exit_code == 0 else {}
+    return result.exit_code, result.stderr, summary
+
+
+def test_episode_renders_through_the_local_service(server: FakeEdge, tmp_path: Path) -> None:
+    code, err, summary = render(tmp_path / "out")
+    assert code == 0, err
+    assert summary["engine"] == "edge"
+    voices = {voice for voice, _ in server.texts}
+    assert voices == {
+        "Microsoft Server Speech Text to Speech Voice (ja-JP, NanamiNeural)",
+        "Microsoft Server Speech Text to Speech Voice (ja-JP, KeitaNeural)",
+    }
+    assert "今日はよろしくお願いします。" in {text for _, text in server.texts}
+    audio = AudioSegment.from_file(io.BytesIO(Path(str(summary["audio"])).read_bytes()), format="mp3", codec="mp3")
+    spoken_ms = MS_PER_CHAR * sum(len(text) for _, text in server.texts)
+    assert len(audio) > spoken_ms * 0.8  # every sentence's tone made it into the mix
+    vtt = Path(str(summary["transcript_vtt"])).read_text(encoding="utf-8")
+    assert vtt.startswith("WEBVTT") and "<v 星野>よろしくお願いします。" in vtt
+
+
+def test_concurrency_cap_is_observed_by_the_server(server: FakeEdge, tmp_path: Path) -> None:
+    server.hold_s = 0.2
+    code, err, _ = render(tmp_path / "out", "--concurrency", "3")
+    assert code == 0, err
+    assert server.max_active == 3
+
+
+def test_every_fault_is_retried_and_the_episode_equals_a_clean_run(
+    server: FakeEdge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, err, clean = render(tmp_path / "clean")
+    assert code == 0, err
+    monkeypatch.setenv("PODCAST_CACHE_DIR", str(tmp_path / "cache2"))  # synthesize everything again
+    faults = ["403", "429", "500", "drop", "truncate", "noaudio"]
+    server.faults = list(faults)
+    code, err, faulty = render(tmp_path / "faulty")
+    assert code == 0, err
+    assert sorted(server.served) == sorted(faults)
+    assert Path(str(faulty["audio"])).read_bytes() == Path(str(clean["audio"])).read_bytes()
+    clean_vtt = Path(str(clean["transcript_vtt"])).read_text(encoding="utf-8")
+    assert Path(str(faulty["transcript_vtt"])).read_text(encoding="utf-8") == clean_vtt
+
+
+def test_stalled_server_times_out_naming_the_turn(
+    server: FakeEdge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PODCAST_EDGE_TIMEOUT", "0.3")
+    monkeypatch.setenv("PODCAST_EDGE_RETRIES", "1")
+    server.faults = ["stall"] * 100
+    code, err, _ = render(tmp_path / "out", "--concurrency", "1")
+    assert code == 2
+    assert re.fullmatch(
+        r"(Synthesizing: 0/6 turns\n)?Error: .*e2e_interview\.txt: turn at line \d+: edge-tts failed 2 times on '.+': "
+        r"no answer within 0\.3 s \(check the network, then rerun\)\n",
+        err,
+    ), err
+
+
+def test_repeated_403_is_retried(server: FakeEdge, tmp_path: Path) -> None:
+    server.faults = ["403", "403", "403"]  # edge-tts retries a 403 once itself (clock skew); ours goes on
+    code, err, _ = render(tmp_path / "out", "--concurrency", "1")
+    assert code == 0, err
+    assert server.served == ["403", "403", "403"]
+
+
+def test_client_errors_fail_at_once(server: FakeEdge, tmp_path: Path) -> None:
+    server.faults = ["404", "404"]
+    code, err, _ = render(tmp_path / "out", "--concurrency", "1", "-q")
+    assert code == 2
+    assert server.served == ["404"]
+    assert err.endswith(": turn at line 4: edge-tts: service answered HTTP 404 Invalid response status\n"), err
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("短い。", 1000, ["短い。"]),
+        ("一文目。二文目。三文目。", 24, ["一文目。二文目。", "三文目。"]),
+        ("あいうえおかきくけこ", 12, ["あいうえ", "おかきく", "けこ"]),
+        ("", 1000, []),
+    ],
+)
+def test_long_text_is_split_at_sentence_ends_under_the_byte_limit(text: str, limit: int, expected: list[str]) -> None:
+    pieces = split_for_service(text, limit)
+    assert pieces == expected
+    assert all(len(piece.encode("utf-8")) <= limit for piece in pieces)
+
+
+def test_auto_uses_edge_when_the_probe_answers(
+    server: FakeEdge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def answers(timeout: float = 0) -> None:
+        return None
+
+    monkeypatch.setattr(edge, "probe", answers)
+    result = CliRunner().invoke(app, ["render", str(E2E), "-o", str(tmp_path), "--engine", "auto", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["engine"] == "edge"
+
+
+def test_auto_falls_back_to_kokoro_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def unreachable(timeout: float = 0) -> str:
+        return "speech.platform.bing.com unreachable (no network)"
+
+    monkeypatch.setattr(edge, "probe", unreachable)
+    with pytest.warns(UserWarning, match=r"^engine auto: edge-tts service not reachable \(speech.platform"):
+        assert asyncio.run(engines.resolve_engine("auto")) == "kokoro"
+    assert asyncio.run(engines.resolve_engine("openjtalk")) == "openjtalk"
+
+
+def test_voices_command_lists_bundled_edge_voices_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def offline() -> list[object]:
+        raise OSError("no network")
+
+    monkeypatch.setattr(edge_tts, "list_voices", offline)
+    result = CliRunner().invoke(app, ["voices", "--engine", "edge", "--lang", "ja"])
+    assert result.exit_code == 0
+    assert result.stderr == "Warning: edge-tts voice list unavailable (OSError); showing the bundled list\n"
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "ja-JP-KeitaNeural                  ja-JP   Male",
+        "ja-JP-NanamiNeural                 ja-JP   Female",
+        "de-DE-FlorianMultilingualNeural    de-DE   Male",
+    ]
+    assert lines[-1] == "14 voices; put one under speakers: or pool: in voices.yaml"
+
+
+def test_voices_command_filters_the_online_list_by_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def online() -> list[dict[str, str]]:
+        return [
+            {"ShortName": "ja-JP-NanamiNeural", "Locale": "ja-JP", "Gender": "Female"},
+            {"ShortName": "en-US-AriaNeural", "Locale": "en-US", "Gender": "Female"},
+            {"ShortName": "en-US-AndrewMultilingualNeural", "Locale": "en-US", "Gender": "Male"},
+        ]
+
+    monkeypatch.setattr(edge_tts, "list_voices", online)
+    result = CliRunner().invoke(app, ["voices", "-e", "edge", "--lang", "ja"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "ja-JP-NanamiNeural              ja-JP   Female\n"
+        "en-US-AndrewMultilingualNeural  en-US   Male\n"
+        "2 voices; put one under speakers: or pool: in voices.yaml\n"
+    )
+
+
+def test_voices_command_for_an_offline_engine_and_an_unknown_one() -> None:
+    result = CliRunner().invoke(app, ["voices", "--engine", "openjtalk"])
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "mei  ja-JP\n1 voice; put one under speakers: or pool: in voices.yaml\n",
+    )
+    result = CliRunner().invoke(app, ["voices", "--engine", "egde"])
+    assert (result.exit_code, result.stderr) == (2, "Error: unknown engine 'egde' (did you mean 'edge'?)\n")
