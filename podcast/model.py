@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -143,4 +143,3 @@ class Episode:
     clips_synthesized: int  # turns that needed at least one fresh synthesis
     clips_cached: int  # turns served entirely from the clip cache
     date: str = ""  # ISO date of the first render (kept by re-renders, from episode.json)
-    extra: dict[str, str] = field(default_factory=dict)  # free-form metadata (engine notes)
