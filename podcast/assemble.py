@@ -81,8 +81,8 @@ def _samples(ms: int) -> int:
     return ms * SAMPLE_RATE // 1000
 
 
-def trim_clip(clip: Clip) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """The clip's speech as float samples at SAMPLE_RATE, leading and trailing silence cut."""
+def trim_clip(clip: Clip) -> tuple[np.ndarray[Any, np.dtype[np.float32]], int]:
+    """The clip's speech as float samples at SAMPLE_RATE, leading and trailing silence cut; and the ms cut."""
     segment = AudioSegment(data=clip.pcm, sample_width=2, frame_rate=clip.sample_rate, channels=1)
     lead = detect_leading_silence(segment, silence_threshold=SILENCE_DBFS)
     tail = detect_leading_silence(segment.reverse(), silence_threshold=SILENCE_DBFS)
@@ -93,7 +93,17 @@ def trim_clip(clip: Clip) -> np.ndarray[Any, np.dtype[np.float32]]:
     if clip.sample_rate != SAMPLE_RATE:
         gcd = math.gcd(clip.sample_rate, SAMPLE_RATE)
         samples = resample_poly(samples, SAMPLE_RATE // gcd, clip.sample_rate // gcd).astype(np.float32)
-    return samples
+    return samples, lead if end > lead else 0
+
+
+def speech_span(clip: Clip, lead_ms: int, length: int) -> tuple[int, int]:
+    """Where the words lie in a trimmed clip of length samples: the engine's word times, else all of it."""
+    if not clip.words:
+        return 0, length
+    start = _samples(min(w.start_ms for w in clip.words) - lead_ms)
+    end = _samples(max(w.end_ms for w in clip.words) - lead_ms)
+    start = min(max(0, start), length)
+    return start, max(start, min(end, length))
 
 
 def loudness(samples: np.ndarray[Any, np.dtype[np.float32]]) -> float:
@@ -166,7 +176,7 @@ class TurnSignal:
     """One turn's leveled audio and where each of its sentences lies in it."""
 
     samples: np.ndarray[Any, np.dtype[np.int16]]
-    sentence_spans: tuple[tuple[int, int], ...]  # (start, end) sample per sentence
+    sentence_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each sentence's words
     ceiling_db: float  # limiter ceiling it was leveled with
 
 
@@ -179,8 +189,13 @@ def level_turn(turn_audio: SpokenTurn, ceiling_db: float = PEAK_CEILING_DBTP) ->
         if i > 0:
             parts.append(np.zeros(_samples(SENTENCE_GAP_MS), np.float32))
             position += len(parts[-1])
-        audio = trim_clip(clip) if clip is not None else np.zeros(_samples(UNSPOKEN_GAP_MS), np.float32)
-        spans.append((position, position + len(audio)))
+        if clip is None:
+            audio = np.zeros(_samples(UNSPOKEN_GAP_MS), np.float32)
+            start, end = 0, len(audio)
+        else:
+            audio, lead_ms = trim_clip(clip)
+            start, end = speech_span(clip, lead_ms, len(audio))
+        spans.append((position + start, position + end))
         parts.append(audio)
         position += len(audio)
     body = level(np.concatenate(parts), ceiling_db) if parts else np.zeros(0, np.float32)

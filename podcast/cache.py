@@ -10,10 +10,12 @@ from pathlib import Path
 
 from .errors import AssemblyError
 from .files import atomic_path, writing
-from .model import Clip
+from .model import Clip, WordTime
 
-_MAGIC = b"PODCLIP1"
-_HEADER = struct.Struct("<8sIQ32s")  # magic, sample rate (Hz), PCM byte count, sha256 of the PCM
+_MAGIC_V1 = b"PODCLIP1"  # PCM only: still read, so caches from earlier versions stay valid
+_MAGIC = b"PODCLIP2"  # PCM, then the engine's word times
+_HEADER = struct.Struct("<8sIQ32s")  # magic, sample rate (Hz), PCM byte count, sha256 of everything after it
+_WORD = struct.Struct("<II")  # start, end (ms)
 
 
 def default_cache_dir() -> Path:
@@ -54,14 +56,15 @@ class ClipCache:
     def put(self, key: str, clip: Clip) -> None:
         """Store a clip: written to a temporary file first, then renamed into place."""
         path = self._path(key)
-        header = _HEADER.pack(_MAGIC, clip.sample_rate, len(clip.pcm), hashlib.sha256(clip.pcm).digest())
+        body = clip.pcm + b"".join(_WORD.pack(w.start_ms, w.end_ms) for w in clip.words)
+        header = _HEADER.pack(_MAGIC, clip.sample_rate, len(clip.pcm), hashlib.sha256(body).digest())
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             message = f"{path.parent}: cannot create the clip cache ({exc.strerror}); set PODCAST_CACHE_DIR"
             raise AssemblyError(message) from exc
         with atomic_path(path) as tmp, writing(path):
-            tmp.write_bytes(header + clip.pcm)
+            tmp.write_bytes(header + body)
 
 
 def _decode(data: bytes) -> Clip | None:
@@ -69,7 +72,11 @@ def _decode(data: bytes) -> Clip | None:
     if len(data) < _HEADER.size:
         return None
     magic, rate, size, digest = _HEADER.unpack_from(data)
-    pcm = data[_HEADER.size :]
-    if magic != _MAGIC or size != len(pcm) or rate <= 0 or hashlib.sha256(pcm).digest() != digest:
+    body = data[_HEADER.size :]
+    words_size = len(body) - size
+    if magic not in (_MAGIC, _MAGIC_V1) or rate <= 0 or hashlib.sha256(body).digest() != digest:
         return None
-    return Clip(pcm=pcm, sample_rate=rate)
+    if words_size < 0 or words_size % _WORD.size or (magic == _MAGIC_V1 and words_size):
+        return None
+    words = tuple(WordTime(*_WORD.unpack_from(body, at)) for at in range(size, len(body), _WORD.size))
+    return Clip(pcm=body[:size], sample_rate=rate, words=words)

@@ -85,11 +85,20 @@ class Voice:
 
 
 @dataclass(frozen=True, slots=True)
+class WordTime:
+    """When the engine says one word is spoken, from the start of its clip."""
+
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Clip:
     """Synthesized speech for one piece of text: 16-bit mono PCM."""
 
     pcm: bytes  # little-endian int16 samples
     sample_rate: int  # Hz
+    words: tuple[WordTime, ...] = ()  # word boundaries, from engines that report them (edge); else empty
 
     @property
     def duration_ms(self) -> int:

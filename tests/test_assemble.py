@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from podcast import assemble
-from podcast.model import Clip, SpokenTurn
+from podcast.model import Clip, SpokenTurn, WordTime
 
 from .conftest import small_script
 
@@ -34,9 +35,25 @@ def spoken_turns(amplitudes: tuple[float, ...] = (0.05, 0.5, 0.2, 0.9)) -> list[
 
 
 def test_trim_removes_silence_but_keeps_onsets() -> None:
-    samples = assemble.trim_clip(tone(800, 0.5, lead_ms=300, tail_ms=400))
+    samples, lead_ms = assemble.trim_clip(tone(800, 0.5, lead_ms=300, tail_ms=400))
     ms = len(samples) * 1000 // assemble.SAMPLE_RATE
     assert 800 <= ms <= 800 + 2 * assemble.TRIM_KEEP_MS + 20
+    assert 300 - assemble.TRIM_KEEP_MS - 10 <= lead_ms <= 300 - assemble.TRIM_KEEP_MS
+
+
+def test_cues_follow_the_engines_word_times_where_it_gives_them() -> None:
+    """A breath after the last word is kept in the audio but left out of the sentence's cue."""
+    timed = dataclasses.replace(
+        tone(800, 0.5, lead_ms=200, tail_ms=300), words=(WordTime(200, 500), WordTime(500, 700))
+    )
+    turns = spoken_turns()
+    turns[0] = dataclasses.replace(turns[0], clips=(timed, turns[0].clips[1]))
+    plain, worded = assemble.mix(small_script(), spoken_turns()), assemble.mix(small_script(), turns)
+    lead_ms = assemble.trim_clip(timed)[1]
+    assert abs(worded.cues[0].start_ms - (plain.cues[0].start_ms + 200 - lead_ms)) <= 1
+    assert abs(worded.cues[0].end_ms - worded.cues[0].start_ms - 500) <= 1  # words run 200..700 ms, tone to 1000
+    assert plain.cues[0].end_ms - plain.cues[0].start_ms >= 800  # without word times: the trimmed clip
+    assert worded.cues[1:] == plain.cues[1:] and worded.duration_ms == plain.duration_ms
 
 
 def test_layout_adds_exact_pauses_and_cues() -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import struct
 from pathlib import Path
 
 import pytest
 
 from podcast.cache import ClipCache, clip_key, default_cache_dir
-from podcast.model import Clip
+from podcast.model import Clip, WordTime
 
-CLIP = Clip(pcm=bytes(range(256)) * 10, sample_rate=24_000)
+CLIP = Clip(pcm=bytes(range(256)) * 10, sample_rate=24_000, words=(WordTime(12, 300), WordTime(310, 52)))
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -21,6 +23,19 @@ def test_round_trip(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+def test_clips_without_word_times_and_first_version_files_read_back(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path)
+    plain = Clip(pcm=CLIP.pcm, sample_rate=16_000)
+    cache.put("ab" * 32, plain)
+    assert cache.get("ab" * 32) == plain
+    # A file written before word times existed: magic PODCLIP1, checksum over the PCM alone.
+    header = struct.pack("<8sIQ32s", b"PODCLIP1", 24_000, len(CLIP.pcm), hashlib.sha256(CLIP.pcm).digest())
+    path = tmp_path / "clips" / "cd" / f"{'cd' * 32}.clip"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(header + CLIP.pcm)
+    assert cache.get("cd" * 32) == Clip(pcm=CLIP.pcm, sample_rate=24_000)
+
+
 @pytest.mark.parametrize(
     ("fingerprint", "text"),
     [("engine 1|voice", "こんにちは"), ("engine 2|voice", "こんにちは。"), ("engine 1|other", "こんにちは。")],
@@ -29,7 +44,7 @@ def test_key_changes_with_everything_that_shapes_sound(fingerprint: str, text: s
     assert clip_key(fingerprint, text) != clip_key("engine 1|voice", "こんにちは。")
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "odd", "empty", "garbage"])
 def test_corrupt_entry_is_dropped_with_warning(tmp_path: Path, damage: str) -> None:
     cache = ClipCache(tmp_path)
     key = clip_key("e", "t")
@@ -38,7 +53,8 @@ def test_corrupt_entry_is_dropped_with_warning(tmp_path: Path, damage: str) -> N
     data = path.read_bytes()
     damaged = {
         "truncate": data[:-7],
-        "flip": data[:-1] + bytes([data[-1] ^ 1]),
+        "flip": data[:-1] + bytes([data[-1] ^ 1]),  # in the last word time
+        "odd": data + b"\0",  # a byte past the last word time
         "empty": b"",
         "garbage": b"not a clip at all" * 10,
     }[damage]

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
-import html
 import io
 import json
 import re
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import edge_tts
 import edge_tts.communicate
-import imageio_ffmpeg
 import pytest
-from aiohttp import web
 from edge_tts.drm import DRM
 from pydub import AudioSegment
 from typer.testing import CliRunner
@@ -27,115 +20,10 @@ from podcast import engines
 from podcast.cli import app
 from podcast.engines import edge
 from podcast.engines.edge import split_for_service
+from podcast.model import Voice
 
 from .conftest import E2E
-
-MS_PER_CHAR = 80  # the fake voice speaks this long per character
-FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-_SSML = re.compile(
-    r"<voice name='([^']*)'><prosody pitch='([^']*)' rate='([^']*)' volume='([^']*)'>(.*)</prosody>", re.DOTALL
-)
-
-
-@functools.lru_cache(maxsize=256)
-def fake_speech(text: str, voice: str, pitch: str) -> bytes:
-    """A tone as long as the text would take, in the service's format: 24 kHz mono 48 kbit/s CBR MP3."""
-    frequency = 180 + int(hashlib.sha256(f"{voice}{pitch}".encode()).hexdigest()[:4], 16) % 400
-    seconds = MS_PER_CHAR * len(text) / 1000
-    command = [FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi"]
-    command += ["-i", f"sine=frequency={frequency}:sample_rate=24000:duration={seconds}"]
-    command += ["-ac", "1", "-ar", "24000", "-b:a", "48k", "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3", "-"]
-    return subprocess.run(command, check=True, capture_output=True).stdout
-
-
-class FakeEdge:
-    """The read-aloud websocket service on 127.0.0.1; each connection takes the next injected fault."""
-
-    def __init__(self) -> None:
-        self.faults: list[str] = []  # one per connection: an HTTP status, drop, truncate, noaudio, stall
-        self.served: list[str] = []  # faults actually served
-        self.texts: list[tuple[str, str]] = []  # (voice, text) of every request that got audio
-        self.active = 0
-        self.max_active = 0
-        self.hold_s = 0.05  # each answer takes this long, so concurrent requests overlap
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-
-    def start(self) -> None:
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.release = asyncio.Event()
-            app = web.Application()
-            app.router.add_get("/edge/v1", self.handle)
-            self.runner = web.AppRunner(app, shutdown_timeout=0.5)
-            self.loop.run_until_complete(self.runner.setup())
-            site = web.TCPSite(self.runner, "127.0.0.1", 0)
-            self.loop.run_until_complete(site.start())
-            self.port = self.runner.addresses[0][1]
-            ready.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        ready.wait(10)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.release.set)
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        fault = self.faults.pop(0) if self.faults else ""
-        if fault:
-            self.served.append(fault)
-        if fault.isdigit():
-            return web.Response(status=int(fault), text="injected")  # aiohttp adds the Date edge-tts reads on 403
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.active += 1
-        self.max_active = max(self.max_active, self.active)
-        try:
-            await ws.receive_str()  # speech.config
-            ssml = await ws.receive_str()
-            request_id = ssml.split("\r\n", 1)[0].split(":", 1)[1]
-            match = _SSML.search(ssml)
-            assert match, ssml
-            voice, pitch, text = match.group(1), match.group(2), html.unescape(match.group(5))
-            if fault == "stall":
-                await self.release.wait()
-                return ws
-            await asyncio.sleep(self.hold_s)
-            await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.start\r\n\r\n{{}}")
-            if fault == "noaudio":
-                await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.end\r\n\r\n{{}}")
-                return ws
-            audio = await asyncio.to_thread(fake_speech, text, voice, pitch)
-            for i in range(0, len(text), 2):  # two characters a "word"
-                word = text[i : i + 2]
-                data = {"Offset": i * MS_PER_CHAR * 10_000, "Duration": len(word) * MS_PER_CHAR * 10_000}
-                data["text"] = {"Text": word, "Length": len(word), "BoundaryType": "WordBoundary"}  # type: ignore[assignment]
-                body = json.dumps({"Metadata": [{"Type": "WordBoundary", "Data": data}]}, ensure_ascii=False)
-                await ws.send_str(f"X-RequestId:{request_id}\r\nPath:audio.metadata\r\n\r\n{body}")
-            head = f"X-RequestId:{request_id}\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n".encode()
-            chunks = [audio[i : i + 1440] for i in range(0, len(audio), 1440)]
-            for n, chunk in enumerate(chunks):
-                if fault in ("drop", "truncate") and n == len(chunks) // 2:
-                    if fault == "drop":
-                        assert request.transport is not None
-                        request.transport.close()  # no close frame: the connection just dies
-                    else:
-                        await ws.close()  # a clean close, but before the rest and before turn.end
-                    return ws
-                await ws.send_bytes(len(head).to_bytes(2, "big") + head + chunk)
-            await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.end\r\n\r\n{{}}")
-            self.texts.append((voice, text))
-            await ws.close()
-            return ws
-        finally:
-            self.active -= 1
+from .edge_server import BREATH_MS, MS_PER_CHAR, FakeEdge
 
 
 @pytest.fixture
@@ -143,7 +31,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEdge]:
     """A FakeEdge that edge-tts talks to; fast timeouts and backoff so the retry tests take a second."""
     fake = FakeEdge()
     fake.start()
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", f"ws://127.0.0.1:{fake.port}/edge/v1?TrustedClientToken=x")
+    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", fake.url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     monkeypatch.setenv("PODCAST_EDGE_TIMEOUT", "5")
@@ -184,8 +72,37 @@ def test_episode_renders_through_the_local_service(server: FakeEdge, tmp_path: P
     assert vtt.startswith("WEBVTT") and "<v 星野>よろしくお願いします。" in vtt
 
 
+def test_cue_times_come_from_the_word_boundaries(server: FakeEdge, tmp_path: Path) -> None:
+    """Each sentence's cue spans its words; the breath the service sends after them is heard but not captioned."""
+    code, err, summary = render(tmp_path / "out")
+    assert code == 0, err
+    spoken = {text: MS_PER_CHAR * len(text) for _, text in server.texts}
+    vtt = Path(str(summary["transcript_vtt"])).read_text(encoding="utf-8")
+    cues = re.findall(r"(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})\n<v [^>]+>(.+)", vtt)
+    checked = 0
+    for *times, text in cues:
+        h1, m1, s1, ms1, h2, m2, s2, ms2 = map(int, times)
+        length = (h2 - h1) * 3_600_000 + (m2 - m1) * 60_000 + (s2 - s1) * 1000 + ms2 - ms1
+        if text in spoken:  # sentences the lexicon left alone reach the server as written
+            assert abs(length - spoken[text]) <= 30, (text, length, spoken[text])
+            checked += 1
+    assert checked >= 4
+    audio = AudioSegment.from_file(io.BytesIO(Path(str(summary["audio"])).read_bytes()), format="mp3", codec="mp3")
+    assert len(audio) > sum(spoken.values()) + len(spoken) * BREATH_MS * 0.8  # breaths are in the audio
+
+
+def test_word_times_of_a_split_sentence_run_on_across_its_pieces(server: FakeEdge) -> None:
+    text = "あ" * 400 + "。"  # 1203 bytes: sent as two requests
+    clip = asyncio.run(engines.get_engine("edge").synthesize(text, Voice(engine="edge", name="ja-JP-NanamiNeural")))
+    assert len(server.texts) == 2
+    starts = [word.start_ms for word in clip.words]
+    assert starts == sorted(starts) and len(starts) == len(set(starts)) == 201
+    # Each decoded piece outlasts its words by the codec delay and frame rounding (~30 ms).
+    assert abs(clip.words[-1].end_ms - (clip.duration_ms - BREATH_MS)) <= 2 * 30
+
+
 def test_concurrency_cap_is_observed_by_the_server(server: FakeEdge, tmp_path: Path) -> None:
-    server.hold_s = 0.2
+    server.latency_s = 0.2
     code, err, _ = render(tmp_path / "out", "--concurrency", "3")
     assert code == 0, err
     assert server.max_active == 3

@@ -13,7 +13,7 @@ from importlib.metadata import version
 from typing import Any, ClassVar
 
 from ..errors import EngineError
-from ..model import Clip, Voice
+from ..model import Clip, Voice, WordTime
 
 # (short name, locale, gender): the Japanese voices and the multilingual ones that also read Japanese.
 BUNDLED_VOICES = [
@@ -54,8 +54,8 @@ class EdgeSettings:
     backoff_s: float  # first retry delay
 
 
-class _Retryable(Exception):
-    """A failed request worth another try; internal to this module."""
+class _Retryable(EngineError):
+    """A failed request worth another try; _fetch retries these and lets every other EngineError through."""
 
 
 def settings() -> EdgeSettings:
@@ -115,18 +115,21 @@ class EdgeEngine:
 
     async def synthesize(self, text: str, voice: Voice) -> Clip:
         pcm = bytearray()
+        words: list[WordTime] = []
         rate = 24_000
         for piece in split_for_service(text):
-            mp3 = await self._fetch(piece, voice)
+            mp3, piece_words = await self._fetch(piece, voice)
             clip = await asyncio.to_thread(self._decode, mp3, piece)
+            offset = len(pcm) * 1000 // (2 * clip.sample_rate)  # a later piece's words start after the earlier audio
+            words += [WordTime(w.start_ms + offset, w.end_ms + offset) for w in piece_words]
             pcm += clip.pcm
             rate = clip.sample_rate
         if not pcm:
             raise EngineError(f"edge-tts produced no audio for {text[:30]!r}")
-        return Clip(pcm=bytes(pcm), sample_rate=rate)
+        return Clip(pcm=bytes(pcm), sample_rate=rate, words=tuple(words))
 
-    async def _fetch(self, text: str, voice: Voice) -> bytes:
-        """MP3 for one piece, retried with exponential backoff and jitter; EngineError after the last try."""
+    async def _fetch(self, text: str, voice: Voice) -> tuple[bytes, list[WordTime]]:
+        """MP3 and word times for one piece, retried with backoff and jitter; EngineError after the last try."""
         config = settings()
         tries = config.retries + 1
         for attempt in range(tries):
@@ -141,7 +144,7 @@ class EdgeEngine:
                 await asyncio.sleep(delay)
         raise EngineError(f"edge-tts failed {tries} times on {text[:30]!r}: {reason} (check the network, then rerun)")
 
-    async def _request(self, text: str, voice: Voice) -> bytes:
+    async def _request(self, text: str, voice: Voice) -> tuple[bytes, list[WordTime]]:
         """One websocket request; transient faults become _Retryable, others EngineError."""
         import aiohttp
         from edge_tts import exceptions
@@ -150,14 +153,14 @@ class EdgeEngine:
             text, voice.name, rate=voice.rate, pitch=voice.pitch, volume=voice.volume, boundary="WordBoundary"
         )
         audio = bytearray()
-        last_word_end_ms = 0
+        words: list[WordTime] = []
         try:
             async for chunk in communicate.stream():
                 if chunk["type"] == "audio":
                     audio += chunk.get("data", b"")
                 else:  # offsets and durations are in 100 ns ticks
-                    end = int(chunk.get("offset", 0) + chunk.get("duration", 0))
-                    last_word_end_ms = max(last_word_end_ms, end // 10_000)
+                    start = int(chunk.get("offset", 0))
+                    words.append(WordTime(start // 10_000, (start + int(chunk.get("duration", 0))) // 10_000))
         except aiohttp.ClientResponseError as exc:  # the websocket handshake's HTTP answer
             if exc.status in RETRY_STATUSES or exc.status >= 500:
                 raise _Retryable(f"service answered HTTP {exc.status}") from exc
@@ -170,11 +173,12 @@ class EdgeEngine:
             raise _Retryable(f"unexpected reply: {type(exc).__name__}: {exc}") from exc
         # edge-tts accepts a stream cut off before turn.end without a word: compare with the last boundary.
         audio_ms = len(audio) // MP3_BYTES_PER_MS
+        last_word_end_ms = max((w.end_ms for w in words), default=0)
         if not audio:
             raise _Retryable("NoAudioReceived: the stream ended without audio")
         if audio_ms + TRUNCATION_SLACK_MS < last_word_end_ms:
             raise _Retryable(f"truncated audio ({audio_ms} ms, words run to {last_word_end_ms} ms)")
-        return bytes(audio)
+        return bytes(audio), words
 
     def _decode(self, mp3: bytes, text: str) -> Clip:
         """MP3 bytes to 16-bit mono PCM at the stream's own rate."""
