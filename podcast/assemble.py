@@ -23,6 +23,7 @@ from scipy.signal import butter, firwin, resample_poly, sosfiltfilt
 
 from .errors import AssemblyError
 from .model import ChapterMark, Clip, Cue, Script, SpokenTurn
+from .timing import StageClock
 
 SAMPLE_RATE = 44_100  # Hz, the episode's one rate
 BITRATE = "64k"  # MP3 CBR; constant bit rate keeps chapter seeking exact in every player
@@ -172,6 +173,14 @@ def level(
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class JoinedTurn:
+    """One turn's sentences trimmed and joined with short pauses, before leveling."""
+
+    samples: np.ndarray[Any, np.dtype[np.float32]]
+    sentence_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each sentence's words
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class TurnSignal:
     """One turn's leveled audio and where each of its sentences lies in it."""
 
@@ -180,8 +189,8 @@ class TurnSignal:
     ceiling_db: float  # limiter ceiling it was leveled with
 
 
-def level_turn(turn_audio: SpokenTurn, ceiling_db: float = PEAK_CEILING_DBTP) -> TurnSignal:
-    """A turn's sentences trimmed, joined with short pauses and leveled on their own."""
+def join_turn(turn_audio: SpokenTurn) -> JoinedTurn:
+    """A turn's sentences trimmed and joined with short pauses, with where each sentence's words lie."""
     parts: list[np.ndarray[Any, np.dtype[np.float32]]] = []
     spans: list[tuple[int, int]] = []
     position = 0
@@ -198,15 +207,21 @@ def level_turn(turn_audio: SpokenTurn, ceiling_db: float = PEAK_CEILING_DBTP) ->
         spans.append((position + start, position + end))
         parts.append(audio)
         position += len(audio)
-    body = level(np.concatenate(parts), ceiling_db) if parts else np.zeros(0, np.float32)
+    samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return JoinedTurn(samples=samples, sentence_spans=tuple(spans))
+
+
+def level_turn(joined: JoinedTurn, ceiling_db: float = PEAK_CEILING_DBTP) -> TurnSignal:
+    """A joined turn leveled on its own, as 16-bit samples."""
+    body = level(joined.samples, ceiling_db) if len(joined.samples) else joined.samples
     pcm = (np.clip(body, -1.0, 1.0) * 32767.0).astype(np.int16)
-    return TurnSignal(samples=pcm, sentence_spans=tuple(spans), ceiling_db=ceiling_db)
+    return TurnSignal(samples=pcm, sentence_spans=joined.sentence_spans, ceiling_db=ceiling_db)
 
 
 def mix(script: Script, spoken: list[SpokenTurn], signals: list[TurnSignal] | None = None) -> Mix:
     """Lay turns end to end with pauses that follow the conversation; one copy into one buffer."""
     if signals is None:
-        signals = [level_turn(turn_audio) for turn_audio in spoken]
+        signals = [level_turn(join_turn(turn_audio)) for turn_audio in spoken]
     names = {sid: speaker.name for sid, speaker in script.speakers.items()}
     chapter_of = [i for i, chapter in enumerate(script.chapters) for _ in chapter.turns]
     # Joined once at the end: a 30-minute episode is copied once, not once per turn.
@@ -246,22 +261,31 @@ def mix(script: Script, spoken: list[SpokenTurn], signals: list[TurnSignal] | No
     return Mix(samples=pcm, cues=tuple(cues), chapters=tuple(chapters), turn_spans=tuple(spans))
 
 
-def encode_episode(script: Script, spoken: list[SpokenTurn], path: Path) -> Mix:
+def encode_episode(script: Script, spoken: list[SpokenTurn], path: Path, clock: StageClock | None = None) -> Mix:
     """Mix and encode, then re-level only the turns whose decoded MP3 peaks above MAX_TRUE_PEAK_DBTP.
 
     The codec's overshoot depends on the voice (buzzy HTS voices overshoot most), so it is measured
     on the encoded file rather than guessed; each turn's fix depends on that turn alone.
     """
-    signals = [level_turn(turn_audio) for turn_audio in spoken]
+    clock = clock or StageClock()
+    with clock.stage("assembly"):
+        joined = [join_turn(turn_audio) for turn_audio in spoken]
+    with clock.stage("loudness"):
+        signals = [level_turn(turn) for turn in joined]
     for attempt in range(PEAK_PASSES):
-        result = mix(script, spoken, signals)
-        encode_mp3(result, path)
-        hot = _hot_turns(result, decode_mp3(path))
-        if not hot or attempt + 1 == PEAK_PASSES:
+        with clock.stage("assembly"):
+            result = mix(script, spoken, signals)
+        with clock.stage("encode"):
+            encode_mp3(result, path)
+        if attempt + 1 == PEAK_PASSES:
             return result
-        for index, peak in hot.items():
-            ceiling = signals[index].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB
-            signals[index] = level_turn(spoken[index], ceiling)
+        with clock.stage("loudness"):  # the true-peak check on the decoded file and its fix
+            hot = _hot_turns(result, decode_mp3(path))
+            for index, peak in hot.items():
+                ceiling = signals[index].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB
+                signals[index] = level_turn(joined[index], ceiling)
+        if not hot:
+            return result
     raise AssertionError("unreachable: the last pass returns")
 
 

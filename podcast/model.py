@@ -135,6 +135,15 @@ class ChapterMark:
 
 
 @dataclass(frozen=True, slots=True)
+class StageTime:
+    """Time one pipeline stage took in one render."""
+
+    name: str  # "parse", "synthesis", "assembly", "loudness", "encode", "tagging"
+    wall_s: float  # elapsed
+    cpu_s: float  # this process's CPU time, all threads (ffmpeg runs in its own process and is not counted)
+
+
+@dataclass(frozen=True, slots=True)
 class Episode:
     """A rendered episode: its audio file, timing and what it took to make."""
 
@@ -152,3 +161,4 @@ class Episode:
     clips_synthesized: int  # turns that needed at least one fresh synthesis
     clips_cached: int  # turns served entirely from the clip cache
     date: str = ""  # ISO date of the first render (kept by re-renders, from episode.json)
+    stages: tuple[StageTime, ...] = ()  # where the render's time went

@@ -36,6 +36,7 @@ from .readings import ReadingRow, find_terms, load_lexicon
 from .script import dump_script, load_script, parse_script, write_script
 from .synth import Progress, check_voices, synthesize_script
 from .text import slugify
+from .timing import StageClock
 from .transcript import parse_transcript, read_transcript
 from .voices import assign_voices, load_voices
 from .writers import get_writer, tag_mp3
@@ -114,7 +115,9 @@ async def build_episode(
     -------
     The Episode: paths, duration, chapters, cues and how many clips came from the cache.
     """
-    script = load_input(input_path)
+    clock = StageClock()
+    with clock.stage("parse"):
+        script = load_input(input_path)
     config = load_voices(voices_path)
     engine_name = await resolve_engine(engine or config.engine)  # `auto`: edge if reachable, else kokoro
     speech = get_engine(engine_name)
@@ -126,16 +129,12 @@ async def build_episode(
     directory = output_dir / slug
     _prepare_folder(directory)  # fail before minutes of synthesis, not after
 
-    spoken = await synthesize_script(
-        script, voices, speech, ClipCache(cache_dir), concurrency=concurrency, progress=progress, lexicon=lexicon
-    )
+    with clock.stage("synthesis"):
+        spoken = await synthesize_script(
+            script, voices, speech, ClipCache(cache_dir), concurrency=concurrency, progress=progress, lexicon=lexicon
+        )
     return await asyncio.to_thread(
-        _write_outputs,
-        script,
-        spoken,
-        directory=directory,
-        slug=slug,
-        engine=engine_name,
+        _write_outputs, script, spoken, directory=directory, slug=slug, engine=engine_name, clock=clock
     )
 
 
@@ -176,6 +175,7 @@ def summary(episode: Episode) -> dict[str, Any]:
         "engine": episode.engine,
         "clips_synthesized": episode.clips_synthesized,
         "clips_cached": episode.clips_cached,
+        "stages": {stage.name: {"wall_s": stage.wall_s, "cpu_s": stage.cpu_s} for stage in episode.stages},
     }
 
 
@@ -212,7 +212,9 @@ def _prepare_folder(directory: Path) -> None:
         ) from exc
 
 
-def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path, slug: str, engine: str) -> Episode:
+def _write_outputs(
+    script: Script, spoken: list[SpokenTurn], *, directory: Path, slug: str, engine: str, clock: StageClock
+) -> Episode:
     """Write every file under a temporary name, then rename all: never a half-written episode."""
     audio_path = directory / f"{slug}.mp3"
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
@@ -225,30 +227,31 @@ def _write_outputs(script: Script, spoken: list[SpokenTurn], *, directory: Path,
         atomic_path(directory / META_FILE) as meta,
     ):
         with writing(audio_path):
-            mix = assemble.encode_episode(script, spoken, audio)
-        episode = Episode(
-            script=script,
-            slug=slug,
-            directory=directory,
-            audio=audio_path,
-            chapters_json=directory / "chapters.json",
-            transcript_vtt=directory / "transcript.vtt",
-            script_yaml=directory / "script.yaml",
-            duration_ms=mix.duration_ms,
-            chapters=mix.chapters,
-            cues=mix.cues,
-            engine=engine,
-            clips_synthesized=sum(1 for turn in spoken if turn.fresh),
-            clips_cached=sum(1 for turn in spoken if not turn.fresh and any(turn.clips)),
-            date=first.astimezone().date().isoformat(),
-        )
-        tag_mp3(audio, episode)
-        outputs = (("json", chapters, episode.chapters_json), ("vtt", transcript, episode.transcript_vtt))
-        for fmt, path, final in outputs:
-            with writing(final), path.open("w", encoding="utf-8", newline="\n") as fp:
-                get_writer(fmt).write(episode, fp)
-        with writing(episode.script_yaml):
-            script_file.write_text(dump_script(script), encoding="utf-8")
-        with writing(directory / META_FILE):
-            meta.write_text(episode_meta(first, now, engine), encoding="utf-8")
-    return episode
+            mix = assemble.encode_episode(script, spoken, audio, clock)
+        with clock.stage("tagging"):  # ID3 tags and chapters, then the files beside the MP3
+            episode = Episode(
+                script=script,
+                slug=slug,
+                directory=directory,
+                audio=audio_path,
+                chapters_json=directory / "chapters.json",
+                transcript_vtt=directory / "transcript.vtt",
+                script_yaml=directory / "script.yaml",
+                duration_ms=mix.duration_ms,
+                chapters=mix.chapters,
+                cues=mix.cues,
+                engine=engine,
+                clips_synthesized=sum(1 for turn in spoken if turn.fresh),
+                clips_cached=sum(1 for turn in spoken if not turn.fresh and any(turn.clips)),
+                date=first.astimezone().date().isoformat(),
+            )
+            tag_mp3(audio, episode)
+            outputs = (("json", chapters, episode.chapters_json), ("vtt", transcript, episode.transcript_vtt))
+            for fmt, path, final in outputs:
+                with writing(final), path.open("w", encoding="utf-8", newline="\n") as fp:
+                    get_writer(fmt).write(episode, fp)
+            with writing(episode.script_yaml):
+                script_file.write_text(dump_script(script), encoding="utf-8")
+            with writing(directory / META_FILE):
+                meta.write_text(episode_meta(first, now, engine), encoding="utf-8")
+    return dataclasses.replace(episode, stages=clock.times())
