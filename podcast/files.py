@@ -7,28 +7,60 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NoReturn
 
 import yaml
 
 from .errors import AssemblyError, ConfigError
 
-MAX_ALIASES = 8  # config files reuse a voice or two; each alias can multiply what a message would print
+# Caps for hand-written YAML (scripts and configs), checked while composing, before any value is built.
+MAX_ALIASES = 8  # aliases (*name); files reuse a value or two, and each alias can multiply what is walked or shown
+MAX_NODES = 500_000  # YAML nodes; a three-hour interview script is ~40k, a config far fewer
+MAX_DEPTH = 32  # nesting levels; a script is 5 deep, and this keeps the recursive composer far from Python's limit
+
+Cap = Literal["aliases", "nodes", "depth"]
 
 
-class _Loader(yaml.SafeLoader):
-    """safe_load that stops a billion-laughs file: its value is tiny in memory but gigabytes when shown."""
+class YamlCapError(yaml.composer.ComposerError):
+    """A file over one of the caps; a ComposerError, so a plain YAML handler reports it with its line too."""
 
-    aliases = 0
+    def __init__(self, cap: Cap, problem: str, where: str, mark: yaml.Mark | None) -> None:
+        super().__init__(None, None, problem, mark)
+        self.cap = cap  # lets a caller word the fix for its own kind of file
+        self.where = where  # "file:line"
+
+
+class CappedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias bombs (tiny in memory, gigabytes when walked), huge files and absurd nesting."""
+
+    def __init__(self, text: str, source: str) -> None:
+        super().__init__(text)
+        self.source = source
+        self.aliases = 0
+        self.nodes = 0
+        self.depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
         if isinstance(event, yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                problem = f"more than {MAX_ALIASES} aliases (*name); write the values out"
-                raise yaml.composer.ComposerError(None, None, problem, event.start_mark)  # type: ignore[arg-type]
-        return super().compose_node(parent, index)
+                self._refuse("aliases", f"more than {MAX_ALIASES} aliases (*name); write the values out", event)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            self._refuse("nodes", f"more than {MAX_NODES} nodes; split the file", event)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                self._refuse("depth", f"nested more than {MAX_DEPTH} levels deep", event)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _refuse(self, cap: Cap, problem: str, event: yaml.Event) -> NoReturn:
+        mark = event.start_mark
+        where = f"{self.source}:{mark.line + 1}" if mark is not None else self.source
+        raise YamlCapError(cap, problem, where, mark)  # type: ignore[arg-type]  # stubs split Mark into Python and C
 
 
 @contextmanager
@@ -73,7 +105,7 @@ def read_yaml(path: Path, *, kind: str, fix: str = "check the path") -> Any:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError(f"{path}: cannot read {kind} ({reason}); {fix}") from exc
     try:
-        loader = _Loader(text)
+        loader = CappedLoader(text, str(path))
         try:
             return loader.get_single_data()
         finally:

@@ -10,18 +10,20 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import TranscriptError
-from .files import atomic_path, writing
+from .files import MAX_ALIASES, MAX_DEPTH, MAX_NODES, Cap, CappedLoader, YamlCapError, atomic_path, writing
 from .model import ROLES, Chapter, Role, Script, Speaker, Turn
 
-MAX_ALIASES = 8  # hand-written scripts never need many; each alias can multiply what we walk
-MAX_NODES = 500_000  # a three-hour interview is ~40k nodes
-MAX_DEPTH = 32  # a script is 5 levels deep; this keeps the recursive composer far from Python's limit
 DEFAULT_ROLE: Role = "guest"
 
 _NO_WRAP = 1 << 30  # emitter line width: every turn stays on one line, however long
 _TURN_KEYS = ("speaker", "text", "line", "review")
 _NULL_TAG = "tag:yaml.org,2002:null"
 _BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # what YAML treats as line breaks
+_CAP_PROBLEMS: dict[Cap, str] = {  # script wording of the shared loader's caps
+    "aliases": f"more than {MAX_ALIASES} YAML aliases (*name); write the values out",
+    "nodes": f"more than {MAX_NODES} YAML nodes; split the episode into smaller scripts",
+    "depth": f"nested more than {MAX_DEPTH} levels deep (fix the indentation)",
+}
 _HEADER = """\
 # Episode script: edit it, then run `podcast render script.yaml`.
 # speakers: id -> {name: shown in tags and transcript, role: host | guest | narrator}
@@ -166,41 +168,14 @@ def _turn(node: Node, speakers: dict[str, Speaker], source: str) -> Turn:
     return Turn(speaker=speaker, text=text, line=line, review=review)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses alias bombs and absurd nesting while composing the node tree."""
-
-    def __init__(self, stream: str, source: str) -> None:
-        super().__init__(stream)
-        self.source = source
-        self.aliases = 0
-        self.nodes = 0
-        self.depth = 0
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
-        where = f"{self.source}:{event.start_mark.line + 1}" if event.start_mark else self.source
-        if isinstance(event, yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise TranscriptError(f"{where}: more than {MAX_ALIASES} YAML aliases (*name); write the values out")
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise TranscriptError(f"{where}: more than {MAX_NODES} YAML nodes; split the episode into smaller scripts")
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise TranscriptError(f"{where}: nested more than {MAX_DEPTH} levels deep (fix the indentation)")
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-
 def _compose(text: str, source: str) -> Node | None:
     """The document's node tree (None when it holds nothing), YAML errors turned into one line."""
-    loader: _Loader | None = None
+    loader: CappedLoader | None = None
     try:
-        loader = _Loader(text, source)  # the reader checks every character here, before any parsing
+        loader = CappedLoader(text, source)  # the reader checks every character here, before any parsing
         return loader.get_single_node()
+    except YamlCapError as exc:
+        raise TranscriptError(f"{exc.where}: {_CAP_PROBLEMS[exc.cap]}") from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         unclosed = "end of stream" in (exc.problem or "") or "flow" in (exc.context or "")
