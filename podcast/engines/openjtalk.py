@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+import os
+import queue
 from importlib.metadata import version
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -16,10 +17,12 @@ VOICES = ["mei"]
 
 
 class OpenJTalkEngine:
-    """Synthesizes with pyopenjtalk.tts; half_tone and speed make one voice serve several speakers."""
+    """Synthesizes as pyopenjtalk.tts does; half_tone and speed make one voice serve several speakers."""
 
     name: ClassVar[str] = "openjtalk"
-    concurrency: ClassVar[int] = 1  # one global HTS engine inside pyopenjtalk
+    # pyopenjtalk.tts shares one HTS engine behind a lock; with one engine of our own per call in flight
+    # (HTS synthesis releases the GIL) every core works.
+    concurrency: ClassVar[int] = os.cpu_count() or 1
 
     def __init__(self) -> None:
         try:
@@ -30,7 +33,7 @@ class OpenJTalkEngine:
             ) from exc
         self._pyopenjtalk = pyopenjtalk
         self._version = version("pyopenjtalk-plus")
-        self._lock = threading.Lock()  # speed/half_tone are set on the shared engine per call
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()  # HTS engines not in use; one made per call short
 
     def voices(self) -> list[str]:
         return list(VOICES)
@@ -43,15 +46,25 @@ class OpenJTalkEngine:
 
     def reading(self, text: str) -> str:
         """The katakana Open JTalk's frontend makes of text: what tts() will say (`podcast readings`)."""
-        with self._lock:
-            return str(self._pyopenjtalk.g2p(text, kana=True))
+        return str(self._pyopenjtalk.g2p(text, kana=True))
 
     def _synthesize(self, text: str, voice: Voice) -> Clip:
-        with self._lock:
+        from pyopenjtalk.htsengine import HTSEngine
+
+        try:
+            labels = self._pyopenjtalk.extract_fullcontext(text)  # the shared frontend locks itself
             try:
-                audio, rate = self._pyopenjtalk.tts(text, speed=voice.speed, half_tone=voice.half_tone)
-            except Exception as exc:  # the C extension raises plain RuntimeError
-                raise EngineError(f"openjtalk failed on {text[:30]!r}: {exc}") from exc
+                hts = self._idle.get_nowait()
+            except queue.Empty:  # synth's semaphore bounds how many are ever made
+                hts = HTSEngine(self._pyopenjtalk.DEFAULT_HTS_VOICE)
+            try:
+                hts.set_speed(voice.speed)
+                hts.add_half_tone(voice.half_tone)  # sets, despite its name
+                audio, rate = hts.synthesize(labels), hts.get_sampling_frequency()
+            finally:
+                self._idle.put(hts)
+        except Exception as exc:  # the C extension raises plain RuntimeError
+            raise EngineError(f"openjtalk failed on {text[:30]!r}: {exc}") from exc
         if len(audio) == 0:
             raise EngineError(f"openjtalk produced no audio for {text[:30]!r}")
         # Output is float64 already in int16 range; loud syllables overshoot, so clip before the cast.
