@@ -54,16 +54,18 @@ def _breath() -> bytes:
     return _encode("anoisesrc=color=pink:amplitude=0.03:sample_rate=24000:seed=7", BREATH_MS / 1000)
 
 
-def fake_speech(text: str, voice: str, pitch: str) -> bytes:
+def fake_speech(text: str, voice: str, pitch: str, ms_per_char: int = MS_PER_CHAR) -> bytes:
     """The words' tone then a breath, cut from MP3s made once per voice: no encoder work per request."""
-    frames = min(-(-MS_PER_CHAR * len(text) // FRAME_MS), TONE_S * 1000 // FRAME_MS - 1)
+    frames = min(-(-ms_per_char * len(text) // FRAME_MS), TONE_S * 1000 // FRAME_MS - 1)
     return _tone(voice, pitch)[: frames * FRAME_BYTES] + _breath()
 
 
 class FakeEdge:
     """The read-aloud websocket service on 127.0.0.1; each connection takes the next injected fault."""
 
-    def __init__(self, *, latency_s: float = 0.05, stream_speed: float | None = None) -> None:
+    def __init__(
+        self, *, latency_s: float = 0.05, stream_speed: float | None = None, ms_per_char: int = MS_PER_CHAR
+    ) -> None:
         self.faults: list[str] = []  # one per connection: an HTTP status, drop, truncate, noaudio, stall
         self.served: list[str] = []  # faults actually served
         self.texts: list[tuple[str, str]] = []  # (voice, text) of every request that got audio
@@ -71,6 +73,7 @@ class FakeEdge:
         self.max_active = 0
         self.latency_s = latency_s  # before the first answer, so concurrent requests overlap
         self.stream_speed = stream_speed  # audio sent this many times faster than real time; None: at once
+        self.ms_per_char = ms_per_char  # how fast the fake voice speaks
         self.loop = asyncio.new_event_loop()
         self.port = 0
 
@@ -131,11 +134,13 @@ class FakeEdge:
                 return ws
             for i in range(0, len(text), 2):  # two characters a "word"
                 word = text[i : i + 2]
-                data = {"Offset": i * MS_PER_CHAR * 10_000, "Duration": len(word) * MS_PER_CHAR * 10_000}
+                data = {"Offset": i * self.ms_per_char * 10_000, "Duration": len(word) * self.ms_per_char * 10_000}
                 data["text"] = {"Text": word, "Length": len(word), "BoundaryType": "WordBoundary"}  # type: ignore[assignment]
                 body = json.dumps({"Metadata": [{"Type": "WordBoundary", "Data": data}]}, ensure_ascii=False)
                 await ws.send_str(f"X-RequestId:{request_id}\r\nPath:audio.metadata\r\n\r\n{body}")
-            if not await self._send_audio(ws, request, request_id, fake_speech(text, voice, pitch), fault):
+            if not await self._send_audio(
+                ws, request, request_id, fake_speech(text, voice, pitch, self.ms_per_char), fault
+            ):
                 return ws
             await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.end\r\n\r\n{{}}")
             self.texts.append((voice, text))
@@ -166,11 +171,11 @@ class FakeEdge:
 
 
 @contextmanager
-def edge_tts_pointed_at(fake: FakeEdge) -> Iterator[None]:
-    """The unchanged edge-tts client talks to fake: its URL patched, no proxy, no clock skew carried over."""
+def edge_tts_pointed_at(url: str) -> Iterator[None]:
+    """The unchanged edge-tts client talks to url: WSS_URL patched, no proxy, no clock skew carried over."""
     saved_url = edge_tts.communicate.WSS_URL
     saved_env = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
-    edge_tts.communicate.WSS_URL = fake.url
+    edge_tts.communicate.WSS_URL = url
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1"
     DRM.clock_skew_seconds = 0.0
     try:

@@ -31,8 +31,8 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "command",
     [
-        ("ruff", "check", "podcast", "tests"),
-        ("ruff", "format", "--check", "podcast", "tests"),
+        ("ruff", "check", "podcast", "tests", "benchmarks"),
+        ("ruff", "format", "--check", "podcast", "tests", "benchmarks"),
         ("mypy", "--strict", "podcast"),
     ],
 )

