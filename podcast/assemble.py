@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import os
 import subprocess
+import tempfile
+import time
+import typing
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +57,7 @@ SILENCE_DBFS = -50.0  # below this a clip's edge counts as silence and is trimme
 TRIM_KEEP_MS = 20  # keep this much of a trimmed edge so consonant onsets are not clipped
 LIMITER_WINDOW_MS = 5  # look-ahead and release of the peak limiter
 _OVERSAMPLE = 4  # true-peak estimate per ITU-R BS.1770-4
+WORKERS = os.cpu_count() or 1  # threads that level turns
 
 _LOWPASS = butter(8, LOWPASS_HZ, fs=SAMPLE_RATE, output="sos")
 # 48 taps, 12 per phase, as in the BS.1770-4 true-peak meter; scipy's default is 4x longer for no gain here.
@@ -61,17 +69,35 @@ AudioSegment.converter = pydub_ffmpeg  # no system ffmpeg here; pydub must never
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Mix:
-    """The whole episode as int16 samples, and where each sentence and chapter lies in it."""
+    """The episode laid out: each leveled turn, where it starts, and where each sentence and chapter lies.
 
-    samples: np.ndarray[Any, np.dtype[np.int16]]  # mono, SAMPLE_RATE
+    The turns are not copied into one episode-long buffer: the encoder is fed them one by one.
+    """
+
+    turns: tuple[TurnSignal, ...]
+    turn_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each turn
+    length: int  # samples in all, pauses included
     cues: tuple[Cue, ...]
     chapters: tuple[ChapterMark, ...]
     sample_rate: int = SAMPLE_RATE
-    turn_spans: tuple[tuple[int, int], ...] = field(default=())  # (start, end) sample of each turn
 
     @property
     def duration_ms(self) -> int:
-        return _ms(len(self.samples))
+        return _ms(self.length)
+
+    def pieces(self) -> Iterator[np.ndarray[Any, np.dtype[np.int16]]]:
+        """The episode's samples in order: silences and turns, never the whole at once."""
+        position = 0
+        for turn, (start, end) in zip(self.turns, self.turn_spans, strict=True):
+            yield np.zeros(start - position, np.int16)
+            yield turn.samples
+            position = end
+        yield np.zeros(self.length - position, np.int16)
+
+    @property
+    def samples(self) -> np.ndarray[Any, np.dtype[np.int16]]:
+        """The whole episode in one array (a full copy: for checks on short mixes)."""
+        return np.concatenate(list(self.pieces()))
 
 
 def _ms(samples: int) -> int:
@@ -219,46 +245,40 @@ def level_turn(joined: JoinedTurn, ceiling_db: float = PEAK_CEILING_DBTP) -> Tur
 
 
 def mix(script: Script, spoken: list[SpokenTurn], signals: list[TurnSignal] | None = None) -> Mix:
-    """Lay turns end to end with pauses that follow the conversation; one copy into one buffer."""
+    """Lay turns end to end with pauses that follow the conversation."""
     if signals is None:
         signals = [level_turn(join_turn(turn_audio)) for turn_audio in spoken]
     names = {sid: speaker.name for sid, speaker in script.speakers.items()}
     chapter_of = [i for i, chapter in enumerate(script.chapters) for _ in chapter.turns]
-    # Joined once at the end: a 30-minute episode is copied once, not once per turn.
-    pieces: list[np.ndarray[Any, np.dtype[np.int16]]] = [np.zeros(_samples(LEAD_IN_MS), np.int16)]
-    position = len(pieces[0])
+    gaps = [0] + [_gap_ms(spoken, chapter_of, index) for index in range(1, len(spoken))]
+    position = _samples(LEAD_IN_MS)
     cues: list[Cue] = []
     chapter_starts: dict[int, int] = {}
     spans: list[tuple[int, int]] = []
     for index, (turn_audio, signal) in enumerate(zip(spoken, signals, strict=True)):
-        if index > 0:
-            previous = spoken[index - 1].turn.speaker
-            gap = (
-                CHAPTER_GAP_MS
-                if chapter_of[index] != chapter_of[index - 1]
-                else PARAGRAPH_GAP_MS
-                if previous == turn_audio.turn.speaker
-                else TURN_GAP_MS
-            )
-            pieces.append(np.zeros(_samples(gap), np.int16))
-            position += len(pieces[-1])
+        position += _samples(gaps[index])
         chapter_starts.setdefault(chapter_of[index], position)
         speaker = names.get(turn_audio.turn.speaker, turn_audio.turn.speaker)
         for (start, end), sentence in zip(signal.sentence_spans, turn_audio.sentences, strict=True):
             cues.append(Cue(_ms(position + start), _ms(position + end), speaker, sentence))
         spans.append((position, position + len(signal.samples)))
-        pieces.append(signal.samples)
         position += len(signal.samples)
-    pieces.append(np.zeros(_samples(TAIL_MS), np.int16))
-    pcm = np.concatenate(pieces)
-    total_ms = _ms(len(pcm))
+    length = position + _samples(TAIL_MS)
+    total_ms = _ms(length)
     starts = sorted(chapter_starts.items())
     chapters = []
     for n, (chapter_index, start) in enumerate(starts):
         start_ms = 0 if n == 0 else max(0, _ms(start) - CHAPTER_LEAD_MS)
         end_ms = total_ms if n + 1 == len(starts) else max(0, _ms(starts[n + 1][1]) - CHAPTER_LEAD_MS)
         chapters.append(ChapterMark(script.chapters[chapter_index].title, start_ms, end_ms))
-    return Mix(samples=pcm, cues=tuple(cues), chapters=tuple(chapters), turn_spans=tuple(spans))
+    return Mix(turns=tuple(signals), turn_spans=tuple(spans), length=length, cues=tuple(cues), chapters=tuple(chapters))
+
+
+def _gap_ms(spoken: list[SpokenTurn], chapter_of: list[int], index: int) -> int:
+    """The pause before turn index: longest at a new chapter, longer when the speaker changes."""
+    if chapter_of[index] != chapter_of[index - 1]:
+        return CHAPTER_GAP_MS
+    return PARAGRAPH_GAP_MS if spoken[index - 1].turn.speaker == spoken[index].turn.speaker else TURN_GAP_MS
 
 
 def encode_episode(script: Script, spoken: list[SpokenTurn], path: Path, clock: StageClock | None = None) -> Mix:
@@ -268,58 +288,104 @@ def encode_episode(script: Script, spoken: list[SpokenTurn], path: Path, clock: 
     on the encoded file rather than guessed; each turn's fix depends on that turn alone.
     """
     clock = clock or StageClock()
-    with clock.stage("assembly"):
-        joined = [join_turn(turn_audio) for turn_audio in spoken]
-    with clock.stage("loudness"):
-        signals = [level_turn(turn) for turn in joined]
-    for attempt in range(PEAK_PASSES):
-        with clock.stage("assembly"):
-            result = mix(script, spoken, signals)
-        with clock.stage("encode"):
-            encode_mp3(result, path)
-        if attempt + 1 == PEAK_PASSES:
-            return result
-        with clock.stage("loudness"):  # the true-peak check on the decoded file and its fix
-            hot = _hot_turns(result, decode_mp3(path))
-            for index, peak in hot.items():
-                ceiling = signals[index].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB
-                signals[index] = level_turn(joined[index], ceiling)
-        if not hot:
-            return result
+    # Turns are independent and scipy's filters release the GIL: one thread per core. Each turn is
+    # joined and leveled in one go, so only a few turns' float samples are alive at once.
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        signals = _prepare_turns(pool, spoken, [PEAK_CEILING_DBTP] * len(spoken), clock)
+        for attempt in range(PEAK_PASSES):
+            with clock.stage("assembly"):
+                result = mix(script, spoken, signals)
+            with clock.stage("encode"):
+                encode_mp3(result, path)
+            if attempt + 1 == PEAK_PASSES:
+                return result
+            with clock.stage("loudness"):  # the true-peak check on the decoded file
+                hot = _hot_turns(pool, result, decode_mp3(path, result.length))
+            if not hot:
+                return result
+            del result  # the next pass's mix must not coexist with this one: two episodes in memory
+            ceilings = [signals[i].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB for i, peak in hot.items()]
+            fixed = _prepare_turns(pool, [spoken[i] for i in hot], ceilings, clock)
+            for index, signal in zip(hot, fixed, strict=True):
+                signals[index] = signal
     raise AssertionError("unreachable: the last pass returns")
 
 
-def _hot_turns(result: Mix, decoded: np.ndarray[Any, np.dtype[np.int16]]) -> dict[int, float]:
+def _prepare_turns(
+    pool: ThreadPoolExecutor, spoken: list[SpokenTurn], ceilings: list[float], clock: StageClock
+) -> list[TurnSignal]:
+    """Join and level turns in parallel; the elapsed time is split between the two stages by their share."""
+
+    def prepare(turn_audio: SpokenTurn, ceiling_db: float) -> tuple[TurnSignal, float, float]:
+        started = time.perf_counter()
+        joined = join_turn(turn_audio)
+        joined_at = time.perf_counter()
+        return level_turn(joined, ceiling_db), joined_at - started, time.perf_counter() - joined_at
+
+    started, cpu = time.perf_counter(), time.process_time()
+    results = list(pool.map(prepare, spoken, ceilings))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    joining, leveling = sum(r[1] for r in results), sum(r[2] for r in results)
+    share = joining / (joining + leveling) if joining + leveling else 0.0
+    clock.add("assembly", elapsed * share, cpu * share)
+    clock.add("loudness", elapsed * (1 - share), cpu * (1 - share))
+    return [signal for signal, _, _ in results]
+
+
+def _hot_turns(pool: ThreadPoolExecutor, result: Mix, decoded: np.ndarray[Any, np.dtype[np.int16]]) -> dict[int, float]:
     """Turns whose decoded true peak is over the limit, with that peak in dBTP."""
     margin = _samples(20)  # the decoder's alignment is sample-exact; this only covers ringing at the edges
-    hot = {}
-    for index, (start, end) in enumerate(result.turn_spans):
-        piece = decoded[max(0, start - margin) : end + margin].astype(np.float32) / 32768.0
-        peak = true_peak_db(piece)
-        if peak > MAX_TRUE_PEAK_DBTP:
-            hot[index] = peak
-    return hot
+
+    def peak(span: tuple[int, int]) -> float:
+        start, end = span
+        return true_peak_db(decoded[max(0, start - margin) : end + margin].astype(np.float32) / 32768.0)
+
+    peaks = pool.map(peak, result.turn_spans)
+    return {index: value for index, value in enumerate(peaks) if value > MAX_TRUE_PEAK_DBTP}
 
 
 def encode_mp3(mix: Mix, path: Path) -> None:
     """Write the mix as a 44.1 kHz mono CBR MP3 at path (the caller renames it into place)."""
-    # Piped straight into pydub's ffmpeg: pydub's export would first copy the episode into a WAV file.
+    # Fed to pydub's ffmpeg turn by turn: pydub's export would first copy the episode into a WAV file.
     command = [pydub_ffmpeg, "-y", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(mix.sample_rate)]
     command += ["-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", BITRATE, "-f", "mp3", str(path)]
-    try:
-        result = subprocess.run(command, input=mix.samples.data.cast("B"), capture_output=True, check=False)
-    except OSError as exc:
-        raise AssemblyError(f"{path}: could not run ffmpeg ({exc.strerror}); reinstall imageio-ffmpeg") from exc
-    if result.returncode != 0:
-        reason = result.stderr.decode(errors="replace").strip().splitlines() or ["unknown error"]
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: ffmpeg can never block on it while we write
+        try:
+            with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors) as encoder:
+                assert encoder.stdin is not None
+                try:
+                    for piece in mix.pieces():
+                        encoder.stdin.write(piece.data.cast("B"))
+                except BrokenPipeError:
+                    pass  # ffmpeg stopped early; its exit code and message say why
+        except OSError as exc:
+            raise AssemblyError(f"{path}: could not run ffmpeg ({exc.strerror}); reinstall imageio-ffmpeg") from exc
+        errors.seek(0)
+        reason = errors.read().decode(errors="replace").strip().splitlines() or ["unknown error"]
+    if encoder.returncode != 0:
         raise AssemblyError(f"{path}: could not encode MP3 ({reason[-1]}); check free space and permissions")
 
 
-def decode_mp3(path: Path) -> np.ndarray[Any, np.dtype[np.int16]]:
-    """Samples of an MP3 file at SAMPLE_RATE, decoded by ffmpeg (pydub with codec='mp3': no ffprobe)."""
-    segment = AudioSegment.from_file(str(path), format="mp3", codec="mp3")
-    segment = segment.set_channels(1).set_frame_rate(SAMPLE_RATE)
-    return np.frombuffer(segment.raw_data, dtype=np.int16)
+def decode_mp3(path: Path, expected_samples: int = 0) -> np.ndarray[Any, np.dtype[np.int16]]:
+    """Samples of an MP3 file at SAMPLE_RATE, decoded by ffmpeg straight into one array (no ffprobe)."""
+    command = [pydub_ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(path)]
+    command += ["-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"]
+    buffer = bytearray(2 * expected_samples + 2 * SAMPLE_RATE)  # room for the codec's delay and padding
+    filled = 0
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as decoder:
+        stdout = typing.cast(io.BufferedReader, decoder.stdout)  # Popen's pipes are buffered readers
+        while True:
+            if filled == len(buffer):
+                buffer.extend(bytes(len(buffer) // 2 + 2 * SAMPLE_RATE))
+            with memoryview(buffer) as view:
+                count = stdout.readinto(view[filled:])
+            if not count:
+                break
+            filled += count
+    if decoder.returncode != 0:
+        raise AssemblyError(f"{path}: ffmpeg could not decode the MP3 it wrote; check free space and rerun")
+    del buffer[filled - filled % 2 :]
+    return np.frombuffer(buffer, dtype=np.int16)
 
 
 def measure_file(path: Path) -> dict[str, float]:

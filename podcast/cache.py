@@ -72,11 +72,11 @@ def _decode(data: bytes) -> Clip | None:
     if len(data) < _HEADER.size:
         return None
     magic, rate, size, digest = _HEADER.unpack_from(data)
-    body = data[_HEADER.size :]
+    body = memoryview(data)[_HEADER.size :]  # a view: a long clip is copied once, into its Clip
     words_size = len(body) - size
     if magic not in (_MAGIC, _MAGIC_V1) or rate <= 0 or hashlib.sha256(body).digest() != digest:
         return None
     if words_size < 0 or words_size % _WORD.size or (magic == _MAGIC_V1 and words_size):
         return None
     words = tuple(WordTime(*_WORD.unpack_from(body, at)) for at in range(size, len(body), _WORD.size))
-    return Clip(pcm=body[:size], sample_rate=rate, words=words)
+    return Clip(pcm=bytes(body[:size]), sample_rate=rate, words=words)

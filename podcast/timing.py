@@ -27,6 +27,11 @@ class StageClock:
             self._wall[name] = self._wall.get(name, 0.0) + time.perf_counter() - wall
             self._cpu[name] = self._cpu.get(name, 0.0) + time.process_time() - cpu
 
+    def add(self, name: str, wall_s: float, cpu_s: float = 0.0) -> None:
+        """Count time measured elsewhere (work spread over threads) toward a stage."""
+        self._wall[name] = self._wall.get(name, 0.0) + wall_s
+        self._cpu[name] = self._cpu.get(name, 0.0) + cpu_s
+
     def times(self) -> tuple[StageTime, ...]:
         """Every stage entered, in pipeline order."""
         order = sorted(self._wall, key=lambda name: STAGES.index(name) if name in STAGES else len(STAGES))
