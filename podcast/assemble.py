@@ -1,4 +1,4 @@
-"""Spoken turns -> one leveled episode signal with cue and chapter times, then an MP3 file."""
+"""Spoken turns -> trimmed, joined, leveled turns laid out with cue and chapter times, then an MP3 file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import tempfile
 import time
 import typing
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,32 +19,29 @@ from typing import Any
 
 import imageio_ffmpeg
 import numpy as np
-import pyloudnorm
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # pydub warns at import that no ffmpeg is on PATH; we hand it one below
     from pydub import AudioSegment
     from pydub.silence import detect_leading_silence
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import butter, firwin, resample_poly, sosfiltfilt
+from scipy.signal import resample_poly
 
+from .cache import ClipCache, turn_key
 from .errors import AssemblyError
-from .model import ChapterMark, Clip, Cue, Script, SpokenTurn
+from .loudness import (
+    LEVELING,
+    MAX_TRUE_PEAK_DBTP,
+    PEAK_CEILING_DBTP,
+    SAMPLE_RATE,
+    level,
+    true_peak_db,
+)
+from .model import ChapterMark, Clip, Cue, LeveledTurn, Script, SpokenTurn
 from .timing import StageClock
 
-SAMPLE_RATE = 44_100  # Hz, the episode's one rate
 BITRATE = "64k"  # MP3 CBR; constant bit rate keeps chapter seeking exact in every player
-TARGET_LUFS = -16.0  # integrated loudness of the episode, the podcast norm (Apple, Spotify)
-# Each turn is leveled a little above the target: the pauses between turns pull the episode's
-# gated loudness down by about this much (measured on the seed interview with both engines).
-TURN_TARGET_LUFS = -15.4
-MAX_TRUE_PEAK_DBTP = -1.2  # the spec is -1.0 on the decoded MP3; meters differ by ~0.1 dB
-# First limiter ceiling; 64 kbps MP3 of buzzy TTS output overshoots it by up to 2.5 dB (openjtalk),
-# so turns that still peak too high after encoding are leveled again with a lower ceiling.
-PEAK_CEILING_DBTP = -2.0
 PEAK_MARGIN_DB = 0.3  # extra headroom on a second pass
 PEAK_PASSES = 3  # encodes at most
-LOWPASS_HZ = 10_000  # speech loses nothing audible; energy above it is what makes MP3 overshoot
 LEAD_IN_MS = 300  # silence before the first word
 TAIL_MS = 800  # silence after the last word
 SENTENCE_GAP_MS = 250  # between sentences of one turn
@@ -55,14 +52,11 @@ CHAPTER_LEAD_MS = 400  # a chapter starts this long before its first word, so se
 UNSPOKEN_GAP_MS = 400  # stands in for an unspoken stage note such as （笑）
 SILENCE_DBFS = -50.0  # below this a clip's edge counts as silence and is trimmed
 TRIM_KEEP_MS = 20  # keep this much of a trimmed edge so consonant onsets are not clipped
-LIMITER_WINDOW_MS = 5  # look-ahead and release of the peak limiter
-_OVERSAMPLE = 4  # true-peak estimate per ITU-R BS.1770-4
 WORKERS = os.cpu_count() or 1  # threads that level turns
+LEVELING_VERSION = 1  # bump when join_turn or level change what a turn sounds like: cached turns are then redone
 
-_LOWPASS = butter(8, LOWPASS_HZ, fs=SAMPLE_RATE, output="sos")
-# 48 taps, 12 per phase, as in the BS.1770-4 true-peak meter; scipy's default is 4x longer for no gain here.
-# (resample_poly scales the taps by the up factor itself.)
-_TRUE_PEAK_FIR = firwin(48, 1 / _OVERSAMPLE, window=("kaiser", 5.0)).astype(np.float32)
+# Everything that shapes a leveled turn besides its clips: part of its cache key.
+_LEVELING = f"leveling {LEVELING_VERSION}|{LEVELING}|{SENTENCE_GAP_MS}|{UNSPOKEN_GAP_MS}|{SILENCE_DBFS}|{TRIM_KEEP_MS}"
 pydub_ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
 AudioSegment.converter = pydub_ffmpeg  # no system ffmpeg here; pydub must never look for one
 
@@ -74,7 +68,7 @@ class Mix:
     The turns are not copied into one episode-long buffer: the encoder is fed them one by one.
     """
 
-    turns: tuple[TurnSignal, ...]
+    turns: tuple[LeveledTurn, ...]
     turn_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each turn
     length: int  # samples in all, pauses included
     cues: tuple[Cue, ...]
@@ -90,7 +84,7 @@ class Mix:
         position = 0
         for turn, (start, end) in zip(self.turns, self.turn_spans, strict=True):
             yield np.zeros(start - position, np.int16)
-            yield turn.samples
+            yield np.frombuffer(turn.pcm, "<i2")
             position = end
         yield np.zeros(self.length - position, np.int16)
 
@@ -133,86 +127,12 @@ def speech_span(clip: Clip, lead_ms: int, length: int) -> tuple[int, int]:
     return start, max(start, min(end, length))
 
 
-def loudness(samples: np.ndarray[Any, np.dtype[np.float32]]) -> float:
-    """Integrated loudness in LUFS (BS.1770); clips under one 400 ms block are measured looped."""
-    if not np.any(samples):
-        return -math.inf
-    block = _samples(400) + 1
-    if len(samples) < block:
-        samples = np.tile(samples, block // len(samples) + 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyloudnorm warns about clipping it does not cause
-        return float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(samples))
-
-
-def _peak_envelope(samples: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """Per input sample, the largest magnitude among its 4 oversampled points (BS.1770 true peak)."""
-    if not len(samples):
-        return np.zeros(0, np.float32)
-    up = np.abs(resample_poly(samples, _OVERSAMPLE, 1, window=_TRUE_PEAK_FIR)).astype(np.float32)
-    phases = [up[k::_OVERSAMPLE][: len(samples)] for k in range(_OVERSAMPLE)]
-    envelope: np.ndarray[Any, np.dtype[np.float32]] = np.maximum(
-        np.maximum(phases[0], phases[1]), np.maximum(phases[2], phases[3])
-    )
-    return envelope
-
-
-def true_peak_db(samples: np.ndarray[Any, np.dtype[np.float32]]) -> float:
-    """Peak of the 4x oversampled signal in dBTP."""
-    peak = float(_peak_envelope(samples).max(initial=0.0))
-    return 20 * math.log10(peak) if peak > 0 else -math.inf
-
-
-def limit_peaks(
-    samples: np.ndarray[Any, np.dtype[np.float32]], ceiling_db: float = PEAK_CEILING_DBTP
-) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """A look-ahead limiter: smooth gain that keeps the oversampled peak under the ceiling."""
-    ceiling = 10 ** (ceiling_db / 20)
-    over = _peak_envelope(samples)
-    if over.max(initial=0.0) <= ceiling:
-        return samples
-    need = np.minimum(1.0, ceiling / np.maximum(over, 1e-9))
-    window = _samples(LIMITER_WINDOW_MS)
-    # Holding the minimum over 2 windows, then averaging over one, never rises above what is needed.
-    gain = uniform_filter1d(minimum_filter1d(need, 2 * window + 1), window + 1)
-    limited: np.ndarray[Any, np.dtype[np.float32]] = (samples * gain).astype(np.float32)
-    return limited
-
-
-def level(
-    samples: np.ndarray[Any, np.dtype[np.float32]], ceiling_db: float = PEAK_CEILING_DBTP
-) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """Bring one turn to TURN_TARGET_LUFS, true peak under the ceiling, independent of all other turns."""
-    if len(samples) > 64:  # filtfilt needs a few filter lengths of signal
-        samples = sosfiltfilt(_LOWPASS, samples).astype(np.float32)
-    current = loudness(samples)
-    if not math.isfinite(current):
-        return samples
-    gain_db = TURN_TARGET_LUFS - current
-    leveled = limit_peaks(samples * np.float32(10 ** (gain_db / 20)), ceiling_db)
-    # Limiting costs some loudness; one more pass from the original with that much more gain
-    # lands within about 0.1 LU (each further pass would gain less than it costs).
-    shortfall = TURN_TARGET_LUFS - loudness(leveled)
-    if shortfall > 0.1:
-        leveled = limit_peaks(samples * np.float32(10 ** ((gain_db + shortfall) / 20)), ceiling_db)
-    return leveled
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class JoinedTurn:
     """One turn's sentences trimmed and joined with short pauses, before leveling."""
 
     samples: np.ndarray[Any, np.dtype[np.float32]]
     sentence_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each sentence's words
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class TurnSignal:
-    """One turn's leveled audio and where each of its sentences lies in it."""
-
-    samples: np.ndarray[Any, np.dtype[np.int16]]
-    sentence_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each sentence's words
-    ceiling_db: float  # limiter ceiling it was leveled with
 
 
 def join_turn(turn_audio: SpokenTurn) -> JoinedTurn:
@@ -237,14 +157,14 @@ def join_turn(turn_audio: SpokenTurn) -> JoinedTurn:
     return JoinedTurn(samples=samples, sentence_spans=tuple(spans))
 
 
-def level_turn(joined: JoinedTurn, ceiling_db: float = PEAK_CEILING_DBTP) -> TurnSignal:
+def level_turn(joined: JoinedTurn, ceiling_db: float = PEAK_CEILING_DBTP) -> LeveledTurn:
     """A joined turn leveled on its own, as 16-bit samples."""
     body = level(joined.samples, ceiling_db) if len(joined.samples) else joined.samples
-    pcm = (np.clip(body, -1.0, 1.0) * 32767.0).astype(np.int16)
-    return TurnSignal(samples=pcm, sentence_spans=joined.sentence_spans, ceiling_db=ceiling_db)
+    pcm = (np.clip(body, -1.0, 1.0) * 32767.0).astype("<i2")
+    return LeveledTurn(pcm=pcm.tobytes(), sentence_spans=joined.sentence_spans, ceiling_db=ceiling_db)
 
 
-def mix(script: Script, spoken: list[SpokenTurn], signals: list[TurnSignal] | None = None) -> Mix:
+def mix(script: Script, spoken: list[SpokenTurn], signals: list[LeveledTurn] | None = None) -> Mix:
     """Lay turns end to end with pauses that follow the conversation."""
     if signals is None:
         signals = [level_turn(join_turn(turn_audio)) for turn_audio in spoken]
@@ -261,8 +181,8 @@ def mix(script: Script, spoken: list[SpokenTurn], signals: list[TurnSignal] | No
         speaker = names.get(turn_audio.turn.speaker, turn_audio.turn.speaker)
         for (start, end), sentence in zip(signal.sentence_spans, turn_audio.sentences, strict=True):
             cues.append(Cue(_ms(position + start), _ms(position + end), speaker, sentence))
-        spans.append((position, position + len(signal.samples)))
-        position += len(signal.samples)
+        spans.append((position, position + len(signal.pcm) // 2))
+        position += len(signal.pcm) // 2
     length = position + _samples(TAIL_MS)
     total_ms = _ms(length)
     starts = sorted(chapter_starts.items())
@@ -281,17 +201,24 @@ def _gap_ms(spoken: list[SpokenTurn], chapter_of: list[int], index: int) -> int:
     return PARAGRAPH_GAP_MS if spoken[index - 1].turn.speaker == spoken[index].turn.speaker else TURN_GAP_MS
 
 
-def encode_episode(script: Script, spoken: list[SpokenTurn], path: Path, clock: StageClock | None = None) -> Mix:
+def encode_episode(
+    script: Script,
+    spoken: list[SpokenTurn],
+    path: Path,
+    clock: StageClock | None = None,
+    cache: ClipCache | None = None,
+) -> Mix:
     """Mix and encode, then re-level only the turns whose decoded MP3 peaks above MAX_TRUE_PEAK_DBTP.
 
     The codec's overshoot depends on the voice (buzzy HTS voices overshoot most), so it is measured
-    on the encoded file rather than guessed; each turn's fix depends on that turn alone.
+    on the encoded file rather than guessed; each turn's fix depends on that turn alone. With a cache,
+    turns leveled by an earlier render (with the ceiling that passed) are reused, and new ones are kept.
     """
     clock = clock or StageClock()
     # Turns are independent and scipy's filters release the GIL: one thread per core. Each turn is
     # joined and leveled in one go, so only a few turns' float samples are alive at once.
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        signals = _prepare_turns(pool, spoken, [PEAK_CEILING_DBTP] * len(spoken), clock)
+        signals = _prepare_turns(pool, spoken, [None] * len(spoken), clock, cache)
         for attempt in range(PEAK_PASSES):
             with clock.stage("assembly"):
                 result = mix(script, spoken, signals)
@@ -305,22 +232,35 @@ def encode_episode(script: Script, spoken: list[SpokenTurn], path: Path, clock: 
                 return result
             del result  # the next pass's mix must not coexist with this one: two episodes in memory
             ceilings = [signals[i].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB for i, peak in hot.items()]
-            fixed = _prepare_turns(pool, [spoken[i] for i in hot], ceilings, clock)
+            fixed = _prepare_turns(pool, [spoken[i] for i in hot], ceilings, clock, cache)
             for index, signal in zip(hot, fixed, strict=True):
                 signals[index] = signal
     raise AssertionError("unreachable: the last pass returns")
 
 
 def _prepare_turns(
-    pool: ThreadPoolExecutor, spoken: list[SpokenTurn], ceilings: list[float], clock: StageClock
-) -> list[TurnSignal]:
-    """Join and level turns in parallel; the elapsed time is split between the two stages by their share."""
+    pool: ThreadPoolExecutor,
+    spoken: list[SpokenTurn],
+    ceilings: Sequence[float | None],
+    clock: StageClock,
+    cache: ClipCache | None,
+) -> list[LeveledTurn]:
+    """Join and level turns in parallel; the elapsed time is split between the two stages by their share.
 
-    def prepare(turn_audio: SpokenTurn, ceiling_db: float) -> tuple[TurnSignal, float, float]:
+    A ceiling of None means: the cached turn if there is one, else the first-pass ceiling.
+    """
+
+    def prepare(turn_audio: SpokenTurn, ceiling_db: float | None) -> tuple[LeveledTurn, float, float]:
         started = time.perf_counter()
+        key = turn_key(_LEVELING, turn_audio.key) if turn_audio.key else ""
+        if cache is not None and key and ceiling_db is None and (kept := cache.get_turn(key)) is not None:
+            return kept, time.perf_counter() - started, 0.0
         joined = join_turn(turn_audio)
         joined_at = time.perf_counter()
-        return level_turn(joined, ceiling_db), joined_at - started, time.perf_counter() - joined_at
+        leveled = level_turn(joined, PEAK_CEILING_DBTP if ceiling_db is None else ceiling_db)
+        if cache is not None and key:
+            cache.put_turn(key, leveled)
+        return leveled, joined_at - started, time.perf_counter() - joined_at
 
     started, cpu = time.perf_counter(), time.process_time()
     results = list(pool.map(prepare, spoken, ceilings))

@@ -113,6 +113,16 @@ class SpokenTurn:
     sentences: tuple[str, ...]  # as written, for the transcript
     clips: tuple[Clip | None, ...]  # one per sentence
     fresh: bool  # at least one clip was synthesized now rather than taken from the cache
+    key: str = ""  # names the turn's sound (its sentences' clip keys); "" = do not cache its leveled audio
+
+
+@dataclass(frozen=True, slots=True)
+class LeveledTurn:
+    """A turn's sentences trimmed, joined and leveled on their own: what the episode is laid out from."""
+
+    pcm: bytes  # little-endian int16 samples at the episode's rate
+    sentence_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each sentence's words
+    ceiling_db: float  # true-peak limiter ceiling it was leveled with
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,12 +129,13 @@ async def build_episode(
     directory = output_dir / slug
     _prepare_folder(directory)  # fail before minutes of synthesis, not after
 
+    cache = ClipCache(cache_dir)
     with clock.stage("synthesis"):
         spoken = await synthesize_script(
-            script, voices, speech, ClipCache(cache_dir), concurrency=concurrency, progress=progress, lexicon=lexicon
+            script, voices, speech, cache, concurrency=concurrency, progress=progress, lexicon=lexicon
         )
     return await asyncio.to_thread(
-        _write_outputs, script, spoken, directory=directory, slug=slug, engine=engine_name, clock=clock
+        _write_outputs, script, spoken, directory=directory, slug=slug, engine=engine_name, clock=clock, cache=cache
     )
 
 
@@ -213,7 +214,14 @@ def _prepare_folder(directory: Path) -> None:
 
 
 def _write_outputs(
-    script: Script, spoken: list[SpokenTurn], *, directory: Path, slug: str, engine: str, clock: StageClock
+    script: Script,
+    spoken: list[SpokenTurn],
+    *,
+    directory: Path,
+    slug: str,
+    engine: str,
+    clock: StageClock,
+    cache: ClipCache,
 ) -> Episode:
     """Write every file under a temporary name, then rename all: never a half-written episode."""
     audio_path = directory / f"{slug}.mp3"
@@ -227,7 +235,7 @@ def _write_outputs(
         atomic_path(directory / META_FILE) as meta,
     ):
         with writing(audio_path):
-            mix = assemble.encode_episode(script, spoken, audio, clock)
+            mix = assemble.encode_episode(script, spoken, audio, clock, cache)
         with clock.stage("tagging"):  # ID3 tags and chapters, then the files beside the MP3
             episode = Episode(
                 script=script,

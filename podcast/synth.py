@@ -6,7 +6,7 @@ import asyncio
 import difflib
 from collections.abc import Callable
 
-from .cache import ClipCache, clip_key
+from .cache import ClipCache, clip_key, turn_key
 from .engines import Engine
 from .errors import ConfigError, EngineError
 from .model import Clip, Script, SpokenTurn, Turn, Voice
@@ -49,16 +49,16 @@ async def synthesize_script(
     turns = script.turns
     done = 0
 
-    async def one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[Clip | None, bool]:
+    async def one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[Clip | None, bool, str]:
         spoken = spoken_text(text)
         if lexicon is not None:
             spoken = apply_readings(spoken, lexicon)
         if not is_speakable(spoken):
-            return None, False
+            return None, False, "-"  # a pause, as in the mix
         key = clip_key(engine.fingerprint(voice), spoken)
         cached = cache.get(key)
         if cached is not None:
-            return cached, False
+            return cached, False, key
         async with limit:
             try:
                 clip = await engine.synthesize(spoken, voice)
@@ -66,7 +66,7 @@ async def synthesize_script(
                 where = f"line {turn.line}" if turn.line else f"speaker {turn.speaker}"
                 raise EngineError(f"{script.source or script.title}: turn at {where}: {exc}") from exc
         cache.put(key, clip)
-        return clip, True
+        return clip, True, key
 
     async def one_turn(turn: Turn) -> SpokenTurn:
         nonlocal done
@@ -79,8 +79,9 @@ async def synthesize_script(
         return SpokenTurn(
             turn=turn,
             sentences=sentences,
-            clips=tuple(clip for clip, _ in results),
-            fresh=any(fresh for _, fresh in results),
+            clips=tuple(clip for clip, _, _ in results),
+            fresh=any(fresh for _, fresh, _ in results),
+            key=turn_key(*(key for _, _, key in results)),
         )
 
     if progress is not None:

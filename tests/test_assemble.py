@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podcast import assemble
+from podcast import assemble, loudness
 from podcast.model import Clip, SpokenTurn, WordTime
 
 from .conftest import small_script
@@ -87,8 +87,8 @@ def test_every_turn_is_leveled_on_its_own() -> None:
     samples = quiet_and_loud.samples.astype(np.float32) / 32768
     for start, end in quiet_and_loud.turn_spans:
         turn = samples[start:end]
-        assert assemble.loudness(turn) == pytest.approx(assemble.TURN_TARGET_LUFS, abs=0.2)
-        assert assemble.true_peak_db(turn) <= assemble.PEAK_CEILING_DBTP + 0.1
+        assert loudness.loudness(turn) == pytest.approx(loudness.TURN_TARGET_LUFS, abs=0.2)
+        assert loudness.true_peak_db(turn) <= loudness.PEAK_CEILING_DBTP + 0.1
     # Changing one speaker's audio leaves every other turn's samples exactly as they were.
     changed = assemble.mix(small_script(), spoken_turns((0.05, 0.1, 0.2, 0.9)))
     for index in (0, 2, 3):
@@ -114,7 +114,7 @@ def test_mp3_round_trip_keeps_duration_and_loudness(tmp_path: Path) -> None:
     decoded = assemble.decode_mp3(path)
     assert abs(len(decoded) * 1000 // assemble.SAMPLE_RATE - mix.duration_ms) <= 30
     measured = assemble.measure_file(path)
-    assert measured["lufs"] == pytest.approx(assemble.TARGET_LUFS, abs=1.0)
+    assert measured["lufs"] == pytest.approx(loudness.TARGET_LUFS, abs=1.0)
     assert measured["true_peak_db"] <= -1.0
 
 

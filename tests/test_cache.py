@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from podcast.cache import ClipCache, clip_key, default_cache_dir
-from podcast.model import Clip, WordTime
+from podcast.cache import ClipCache, clip_key, default_cache_dir, turn_key
+from podcast.model import Clip, LeveledTurn, WordTime
 
 CLIP = Clip(pcm=bytes(range(256)) * 10, sample_rate=24_000, words=(WordTime(12, 300), WordTime(310, 52)))
 
@@ -34,6 +34,20 @@ def test_clips_without_word_times_and_first_version_files_read_back(tmp_path: Pa
     path.parent.mkdir(parents=True)
     path.write_bytes(header + CLIP.pcm)
     assert cache.get("cd" * 32) == Clip(pcm=CLIP.pcm, sample_rate=24_000)
+
+
+def test_leveled_turns_round_trip_and_a_corrupt_one_is_dropped(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path)
+    turn = LeveledTurn(pcm=bytes(range(200)) * 4, sentence_spans=((0, 150), (260, 400)), ceiling_db=-2.6)
+    key = turn_key("leveling 1", clip_key("e", "t"))
+    assert cache.get_turn(key) is None
+    cache.put_turn(key, turn)
+    assert cache.get_turn(key) == turn
+    (path,) = tmp_path.rglob("*.turn")
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.warns(UserWarning, match="corrupt; leveling it again"):
+        assert cache.get_turn(key) is None
+    assert not path.exists()
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -98,7 +99,13 @@ def test_render_transcript_with_openjtalk_then_from_cache(tmp_path: Path) -> Non
     assert Path(summary["audio"]).parent == tmp_path / summary["slug"]
     first = Path(summary["audio"]).read_bytes()
 
-    again = render(str(E2E), "-o", str(tmp_path), "--engine", "openjtalk")
+    leveled = sorted((Path(os.environ["PODCAST_CACHE_DIR"]) / "turns").rglob("*.turn"))
+    assert len(leveled) == 6  # each turn as leveled, so the next render need not level it again
+    leveled[0].write_bytes(leveled[0].read_bytes()[:-3])  # a torn file is found out and made again
+
+    result = runner.invoke(app, ["render", str(E2E), "-o", str(tmp_path), "--engine", "openjtalk", "--json"])
+    assert re.search(r"^Warning: clip cache: \S+\.turn is corrupt; leveling it again$", result.stderr, re.M)
+    again = json.loads(result.stdout)
     assert (again["clips_synthesized"], again["clips_cached"]) == (0, 6)
     assert Path(again["audio"]).read_bytes() == first  # a cached render is the same episode
     assert not list(tmp_path.rglob("*.tmp"))
