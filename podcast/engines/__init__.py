@@ -19,7 +19,11 @@ EngineFactory = Callable[[], "Engine"]
 
 
 class Engine(Protocol):
-    """A speech synthesizer: text and a voice in, 16-bit mono PCM out."""
+    """A speech synthesizer: text and a voice in, 16-bit mono PCM out.
+
+    Optional extras, looked up with getattr: `reading(text) -> str` (what `podcast readings` shows) and
+    `release()` (free large resources once a render's synthesis is done).
+    """
 
     name: ClassVar[str]  # registry key: "kokoro", "openjtalk", ...
     concurrency: ClassVar[int]  # how many synthesize() calls may usefully run at once

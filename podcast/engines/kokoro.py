@@ -63,6 +63,17 @@ class KokoroEngine:
                 self._g2p = JAG2P()  # the G2P alone: no ONNX model is loaded for a readings check
             return str(self._g2p(text))
 
+    def release(self) -> None:
+        """Free the ONNX session once a render's synthesis is done (reloaded on the next call).
+
+        onnxruntime keeps the activation memory of the longest sentence it has seen (~0.5 GB on the seed);
+        holding it through assembly would push a render's peak past 1.5 GB.
+        """
+        core = getattr(self._kokoro, "core", None)  # the package's module state; left alone if it moves
+        with self._lock:
+            if core is not None and hasattr(core, "_session"):
+                core._session = None
+
     def _synthesize(self, text: str, voice: Voice) -> Clip:
         with self._lock:
             try:
