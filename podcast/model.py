@@ -151,6 +151,7 @@ class StageTime:
     name: str  # "parse", "synthesis", "assembly", "loudness", "encode", "tagging"
     wall_s: float  # elapsed
     cpu_s: float  # this process's CPU time, all threads (ffmpeg runs in its own process and is not counted)
+    calls: int = 1  # times the stage ran: encode runs once per true-peak pass
 
 
 @dataclass(frozen=True, slots=True)

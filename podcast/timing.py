@@ -17,6 +17,7 @@ class StageClock:
     def __init__(self) -> None:
         self._wall: dict[str, float] = {}
         self._cpu: dict[str, float] = {}
+        self._calls: dict[str, int] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -26,6 +27,7 @@ class StageClock:
         finally:
             self._wall[name] = self._wall.get(name, 0.0) + time.perf_counter() - wall
             self._cpu[name] = self._cpu.get(name, 0.0) + time.process_time() - cpu
+            self._calls[name] = self._calls.get(name, 0) + 1
 
     def add(self, name: str, wall_s: float, cpu_s: float = 0.0) -> None:
         """Count time measured elsewhere (work spread over threads) toward a stage."""
@@ -35,4 +37,7 @@ class StageClock:
     def times(self) -> tuple[StageTime, ...]:
         """Every stage entered, in pipeline order."""
         order = sorted(self._wall, key=lambda name: STAGES.index(name) if name in STAGES else len(STAGES))
-        return tuple(StageTime(name, round(self._wall[name], 3), round(self._cpu[name], 3)) for name in order)
+        return tuple(
+            StageTime(name, round(self._wall[name], 3), round(self._cpu[name], 3), self._calls.get(name, 1))
+            for name in order
+        )
