@@ -139,6 +139,30 @@ def test_stalled_server_times_out_naming_the_turn(
     ), err
 
 
+def test_a_failed_render_keeps_its_clips_and_the_rerun_finishes_the_rest(
+    server: FakeEdge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, err, clean = render(tmp_path / "clean", "--concurrency", "1")
+    assert code == 0, err
+    sentences = len(server.texts)
+    monkeypatch.setenv("PODCAST_CACHE_DIR", str(tmp_path / "cache2"))
+    monkeypatch.setenv("PODCAST_EDGE_RETRIES", "1")
+    server.texts.clear()
+    server.faults = ["", "", "500", "500"]  # two sentences made, then the service fails both tries of the third
+    code, err, _ = render(tmp_path / "out", "--concurrency", "1", "-q")
+    assert code == 2
+    assert re.fullmatch(
+        r"Error: .*: turn at line \d+: edge-tts failed 2 times on '.+': service answered HTTP 500 .*\n", err
+    )
+    assert len(server.texts) == 2
+    assert len(list((tmp_path / "cache2" / "clips").rglob("*.clip"))) == 2  # finished work is kept
+    assert not list((tmp_path / "out").rglob("*.mp3"))  # and no partial episode
+    code, err, resumed = render(tmp_path / "out")
+    assert code == 0, err
+    assert len(server.texts) == sentences  # only the sentences still missing were requested
+    assert Path(str(resumed["audio"])).read_bytes() == Path(str(clean["audio"])).read_bytes()
+
+
 def test_repeated_403_is_retried(server: FakeEdge, tmp_path: Path) -> None:
     server.faults = ["403", "403", "403"]  # edge-tts retries a 403 once itself (clock skew); ours goes on
     code, err, _ = render(tmp_path / "out", "--concurrency", "1")
