@@ -230,7 +230,6 @@ def encode_episode(
                 hot = _hot_turns(pool, result, decode_mp3(path, result.length))
             if not hot:
                 return result
-            del result  # the next pass's mix must not coexist with this one: two episodes in memory
             ceilings = [signals[i].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB for i, peak in hot.items()]
             fixed = _prepare_turns(pool, [spoken[i] for i in hot], ceilings, clock, cache)
             for index, signal in zip(hot, fixed, strict=True):
