@@ -10,9 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import edge_tts
-import edge_tts.communicate
 import pytest
-from edge_tts.drm import DRM
 from pydub import AudioSegment
 from typer.testing import CliRunner
 
@@ -23,7 +21,7 @@ from podcast.engines.edge import split_for_service
 from podcast.model import Voice
 
 from .conftest import E2E
-from .edge_server import BREATH_MS, MS_PER_CHAR, FakeEdge
+from .edge_server import BREATH_MS, MS_PER_CHAR, FakeEdge, edge_tts_pointed_at
 
 
 @pytest.fixture
@@ -31,22 +29,18 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEdge]:
     """A FakeEdge that edge-tts talks to; fast timeouts and backoff so the retry tests take a second."""
     fake = FakeEdge()
     fake.start()
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", fake.url)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
     monkeypatch.setenv("PODCAST_EDGE_TIMEOUT", "5")
     monkeypatch.setenv("PODCAST_EDGE_RETRIES", "8")
     monkeypatch.setenv("PODCAST_EDGE_BACKOFF", "0.01")
-    DRM.clock_skew_seconds = 0.0
     engines.unregister("edge")  # a fresh instance; _load_builtins' setdefault would not restore it
     from podcast.engines.edge import EdgeEngine
 
     engines.register("edge", EdgeEngine)
     try:
-        yield fake
+        with edge_tts_pointed_at(fake.url):
+            yield fake
     finally:
         fake.stop()
-        DRM.clock_skew_seconds = 0.0
 
 
 def render(output: Path, *extra: str) -> tuple[int, str, dict[str, object]]:
