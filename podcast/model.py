@@ -18,6 +18,17 @@ class Utterance:
     line: int  # 1-based line number in the source file
     label: str | None = None  # speaker label written in the source, if any
     heading: bool = False  # a section heading: starts a chapter, is not spoken
+    segment: bool = False  # a timestamp or caption cue opened it: speech-to-text tools start one per speaker change
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """Someone the transcript names as taking part before they speak: a 出席者 list, 「（以下、山田）」."""
+
+    name: str  # fullest form written: 山田太郎
+    aliases: tuple[str, ...] = ()  # shorter forms the labels or the text use: 山田
+    role: Role | None = None  # host when listed as 司会, 聞き手, インタビュアー…; None: not said
+    note: str = ""  # what the list says of them: company, title
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +38,16 @@ class Transcript:
     title: str  # episode title (from the first title line, else the file name)
     utterances: tuple[Utterance, ...]  # paragraphs and headings in reading order
     source: str = ""  # path of the file it came from, for error messages
+    participants: tuple[Participant, ...] = ()  # listed or introduced before speaking; never voiced
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """What the user knows about who was there (`podcast split --speakers --host --guest`)."""
+
+    speakers: int | None = None  # how many people speak, host(s) included; None: read it from the text
+    hosts: tuple[str, ...] = ()  # names of the interviewer(s)
+    guests: tuple[str, ...] = ()  # names of the guests, in order of importance
 
 
 @dataclass(frozen=True, slots=True)
