@@ -1,21 +1,26 @@
-"""Stage 1: a transcript file -> Transcript: decoded, page chrome removed, labels and headings found."""
+"""Stage 1: a transcript file -> Transcript: decoded, page chrome removed, labels, headings and participants found."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .captions import parse_captions
 from .errors import TranscriptError
-from .model import Transcript, Utterance
+from .model import Participant, Transcript, Utterance
 
 TITLE_MAX_CHARS = 80  # a first line longer than this is a paragraph, not a title
 LABEL_MAX_CHARS = 20  # speaker names in `名前：本文` are short
 NAME_LINE_MAX_CHARS = 12  # a name alone on its own line
 HEADING_MAX_CHARS = 30  # an unmarked heading between paragraphs
 FOOTER_LINE_MAX_CHARS = 60  # related-article titles and the like under a footer marker
+HEADER_MAX_LINES = 12  # page chrome sits within this many lines of the top
 LABEL_SHARE = 0.3  # one-off `X：…` lines count as labels only when this share of lines has them
+PUNCTUATED_SHARE = 0.2  # below this share of lines with 。, the text is raw speech-to-text output
+PAREN_NAME_MIN = 3  # `…。（山田）` lines needed before trailing names count as labels
 
 _SENTENCE_END = "。！？!?"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -30,20 +35,86 @@ _FOOTER = re.compile(
     r"(©|\(c\)|Copyright).*|(前|次)へ)$",
     re.IGNORECASE,
 )
+# Chrome anywhere: bylines, dates, photo captions, link/image/URL-only lines, HTML markup, stage directions.
+_CHROME = re.compile(
+    r"^((取材・?)?(文|構成|撮影|写真|編集|取材|執筆|インタビュー・?文|テキスト)\s*[：:＝=／/].*|"
+    r"(Text|Photos?|Edit(ed)?|Interview|Written)\s+by\s.*|"
+    r"(公開日|更新日|投稿日|掲載日|配信日)?[：:\s]*(\d{4}|(令和|平成|昭和)\s*[\d元]{1,2})\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?"
+    r"\s*([（(][^）)]{1,4}[）)])?\s*(\d{1,2}:\d{2})?\s*(公開|更新|配信)?|"
+    r"[（(]?写真(左|右|上|下|中央|提供|は)[^。]*|"
+    r"([-*・]\s*)?\(?!?\[[^\]]*\]\([^)]*\)\)?|https?://\S+|"
+    r"[（(〔［\[][^）)〕］\]]*[）)〕］\]]|"  # （賛成者起立） （「異議なし」と言う者あり） [拍手]
+    r"(午前|午後)\s*[\d０-９]+\s*時\s*([\d０-９]+\s*分)?\s*(開議|再開|休憩|散会|閉会|開会).*)$",
+    re.IGNORECASE,
+)
+_BREADCRUMB = re.compile(r"^[^。]{1,30}(\s*[>＞›»]\s*[^。>＞›»]{1,40}){1,6}$")
+_TOC = re.compile(r"^(目次|もくじ|この記事の目次|Contents|INDEX)$", re.IGNORECASE)
+_BULLET = re.compile(r"^[・\-*\d.]+\s*")  # `1. ` `・` before a table-of-contents entry
+_HEADING_MARKS = re.compile(r"^[【■◆]\s*|】$")
+_DIRECTIVE = re.compile(r"\{\{#[^}]*\}\}\s*|</?[A-Za-z][^>]*>")  # mdbook `{{#include …}}`, HTML tags: markup
 _COLON_LABEL = re.compile(
     rf"^(?P<name>[^\s：:。、！？!?「」『』（）()【】]{{1,{LABEL_MAX_CHARS}}})\s*[：:]\s*(?P<text>.*)$"
 )
 _LATIN_LABEL = re.compile(r"^(?P<name>[A-Za-z][A-Za-z.' -]{0,19}?)\s*:\s+(?P<text>.+)$")
-_BOLD_LABEL = re.compile(rf"^\*\*(?P<name>[^*]{{1,{LABEL_MAX_CHARS}}}?)\s*[：:]?\*\*\s*[：:]?\s*(?P<text>.*)$")
-_QA_LABEL = re.compile(r"^(?P<name>[QAＱＡ])\s*\d*\s*[.．:：)）]\s*(?P<text>.*)$")
-_DASH_LABEL = re.compile(r"^(?:―{2,}|—{1,}|－{2,}|-{2,})\s*(?P<text>\S.*)$")
+_BOLD_LABEL = re.compile(
+    rf"^(?P<m>\*\*|__)(?P<name>[^*_]{{1,{LABEL_MAX_CHARS}}}?)\s*[：:]?(?P=m)\s*[：:]?\s*(?P<text>.*)$"
+)
+_QA_LABEL = re.compile(r"^(?:#{1,6}\s*)?(?P<name>[QAＱＡ])(?:追記)?\s*\d*\s*[.．:：)）]\s*(?P<text>.*)$")
+_DASH_LABEL = re.compile(r"^(?:―{2,}|—{1,}|－{2,}|-{2,}|─{2,})\s*(?P<text>\S.*)$")
+_DASH_ALONE = re.compile(r"^(―{2,}|─{2,}|—{1,2})$")
 _BRACKET = re.compile(r"^【(?P<name>[^】]{1,30})】\s*(?P<text>.*)$")
 _MD_HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.+?)\s*#*$")
 _MARK_HEADING = re.compile(r"^[■◆◇●▼▶︎]\s*(?P<text>.+)$")
 _NOT_A_NAME = re.compile(
     r"[、。，,！？!?…「」『』（）()【】\d]|^(はい|ええ|うん|いいえ|へぇ|へー|なるほど|そうですね|そう)"
 )
+_SPEECH_START = re.compile(r"^(はい|ええ|うん|いや|あの|えー|えっと|よろしく|こんにちは|どうも|では|じゃあ|それでは)")
+_TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_STAMP = re.compile(rf"^(?:\[{_TIME}\]|\({_TIME}\)|（{_TIME}）|{_TIME})$")
+_STAMP_PREFIX = re.compile(rf"^(?P<stamp>\[{_TIME}\]|\({_TIME}\)|{_TIME})\s*(?P<rest>\S.*)$")
+_NAME_STAMP = re.compile(rf"^(?P<name>[^\s：:。、！？!?「」]{{1,20}}(?: [A-Za-z.]{{1,20}}){{0,2}})\s+\[?{_TIME}\]?$")
+# Minutes: ○議長（山田太郎君） / ○山田委員 / ○18番議員（山田花子）, alone or followed by the speech.
+_MINUTES = re.compile(r"^[○◯〇](?P<who>[^\s（(、。]{1,20}?)(?:[（(](?P<name>[^）)]{1,20})[）)])?(?:\s+(?P<text>.*))?$")
+_MEMBER = re.compile(r"^[\d０-９]+番|(議員|委員)$")
+# Council summaries: the speaker's name closes the paragraph, `…か。（山田 花子）`, `> …。（山田 総務部長）`.
+_PAREN_NAME = re.compile(r"^(?P<text>.*\S)\s*[（(](?P<who>[^（）()、。「」！？!?\d０-９#/:.=]{1,20})[）)]$")
+_NOT_PAREN_NAME = re.compile(r"笑|拍手|一同|会場|沈黙|注|略|以下|参照|写真|図|表")
+_TITLE_WORD = re.compile(r"(長|理事|参事|主幹|監|官|担当|委員|議員)$")
+# Participants: lists and bylines before the talk starts.
+_LIST_HEAD = re.compile(
+    r"^[【■◆●［\[]?(出席者|参加者|登壇者|メンバー|出演者|パネリスト)[】］\]]?\s*[：:]?\s*(?P<rest>.*)$"
+)
+_HOST_ROLE = re.compile(r"^(司会|聞き手|インタビュアー|インタビュー|MC|進行|モデレーター|ファシリテーター)(者)?$")
+_ROLE_LINE = re.compile(
+    r"^[【■［\[]?(?P<role>司会|聞き手|インタビュアー|MC|進行|モデレーター|ファシリテーター|ゲスト)(者)?[】］\]]?"
+    r"\s*[：:＝=／/\s]\s*(?P<rest>\S.*)$"
+)
+_PERSON = re.compile(
+    r"^(?P<name>[^\W\d_][^\s（(、。！？!?「」：:]{0,11}?)(さん|氏|様|先生)?"
+    r"(?:\s*[（(](?P<p>[^）)]*)[）)]|[\s　]+(?P<s>\S.{0,30}))?$"
+)
+_AFFILIATION = re.compile(
+    r"株式会社|有限会社|合同会社|（株）|\(株\)|Inc\.?|LLC|大学|研究所|協会|財団|代表|取締役|社長|CEO|CTO|COO|"
+    r"部長|課長|室長|教授|准教授|講師|エンジニア|マネージャー|ディレクター|デザイナー|編集長|記者|ライター|理事|所長|"
+    r"プロデューサー|フェロー|創業者|共同創業者|研究員|弁護士|医師|作家"
+)
+_ALIAS = re.compile(
+    r"(?P<name>[一-龥々ァ-ヴーA-Za-z・]{2,12}?)(?:さん|氏|様|先生)?[（(]以下[、,，]?\s*(?P<alias>[^）)]{1,12})[）)]"
+)
 HOST_DASH = "――"  # label given to lines that open with a dash: the interviewer's convention
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One non-blank source line after its markdown and timestamp marks are taken off."""
+
+    n: int  # 1-based source line
+    text: str  # what is left to read
+    speaker: str | None = None  # a marker line (`名前 00:14`, `○議長（…）`, a `: ` list term) naming who follows
+    label: str | None = None  # a label the marks themselves gave: `○議長（…）　本文`
+    quoted: bool = False  # opened with markdown `>`
+    dd: bool = False  # a kramdown definition `: 本文`
+    segment: bool = False  # a timestamp opened it
 
 
 def read_transcript(path: Path) -> str:
@@ -92,37 +163,113 @@ def _binary(path: Path, offset: int) -> TranscriptError:
 
 
 def parse_transcript(text: str, *, source: str = "") -> Transcript:
-    """Split transcript text into titled, labelled paragraphs with their 1-based source lines."""
+    """Split transcript text (or an SRT, WebVTT or JSON export) into labelled paragraphs with their source lines."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = [(n, line.strip()) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+    where = source or "transcript"
+    exported = parse_captions(text, where)
+    if exported is not None:
+        return Transcript(title=_title_from_source(source), utterances=tuple(exported), source=source)
+    lines = _lex([(n, line.strip()) for n, line in enumerate(text.split("\n"), 1) if line.strip()])
     name_lines = _name_lines(lines)
     title = ""
-    if lines and _is_title(lines[0][1], name_lines):
-        title = _strip_heading(lines[0][1])
+    if lines and _is_title(lines[0], name_lines):
+        title = _strip_heading(lines[0].text)
         lines = lines[1:]
     title = title or _title_from_source(source)
-    lines = _drop_chrome(lines, name_lines)
+    lines, participants = _drop_chrome(lines, name_lines)
+    participants += _minutes_people(text) + _aliases(lines)
     utterances = _label(lines, name_lines)
     if not any(not u.heading for u in utterances):
-        where = source or "transcript"
         raise TranscriptError(f"{where}: no dialogue left after removing page chrome; give the interview text itself")
-    return Transcript(title=title, utterances=tuple(utterances), source=source)
+    return Transcript(title, tuple(utterances), source, _merge_people(participants))
+
+
+def _lex(raw: list[tuple[int, str]]) -> list[_Line]:
+    """Take off timestamps, markdown quote and definition marks and minutes markers; drop markup-only lines."""
+    out: list[_Line] = []
+    stamped = False  # a timestamp line came before: the next paragraph opens a segment
+    comment = False  # inside an HTML comment: page source, not page text
+    for n, text in raw:
+        if comment or text.startswith("<!--"):
+            comment = "-->" not in text
+            continue
+        text = _DIRECTIVE.sub("", text).strip()
+        quoted = dd = False
+        if text.startswith(">"):
+            text, quoted = text.lstrip(">").strip(), True
+        elif text.startswith(": ") or text.startswith("：　"):
+            text, dd = text[2:].strip(), True
+        if not text or _STAMP.match(text):
+            stamped = stamped or bool(text)
+            continue
+        prefix = _STAMP_PREFIX.match(text)
+        if prefix and (prefix["stamp"][0] in "[(" or _same_line_label(prefix["rest"])):
+            text, stamped = prefix["rest"], True  # `[00:01:23] 名前: 本文`; a bare 10:30 in prose stays
+        named = _NAME_STAMP.match(text)
+        minutes = _MINUTES.match(text)
+        if named and not _is_sentence(text):
+            out.append(_Line(n, "", speaker=named["name"]))
+            stamped = True
+            continue
+        if minutes:
+            label = _minutes_label(minutes["who"], minutes["name"])
+            if not minutes["text"]:
+                out.append(_Line(n, "", speaker=label))
+                continue
+            out.append(_Line(n, minutes["text"].strip(), label=label, segment=stamped))
+        else:
+            out.append(_Line(n, text, quoted=quoted, dd=dd, segment=stamped))
+        stamped = False
+    # A kramdown term: a short line right above `: ` definitions names their speaker.
+    for i in range(len(out) - 1):
+        line = out[i]
+        if out[i + 1].dd and not line.dd and not line.speaker and len(line.text) <= LABEL_MAX_CHARS:
+            if not _NOT_A_NAME.search(line.text) and not _MD_HEADING.match(line.text):
+                out[i] = _Line(line.n, "", speaker=line.text)
+    return out
+
+
+def _minutes_label(who: str, name: str | None) -> str:
+    """A short label for a minutes marker: 議長 for the chair, the member's own name for a numbered member."""
+    who = unicodedata.normalize("NFKC", who).removesuffix("君")
+    person = re.sub(r"\s", "", unicodedata.normalize("NFKC", name or "")).removesuffix("君")
+    if person and _MEMBER.search(who):
+        return person  # ○18番議員（山田花子）: the seat number says nothing, the name does
+    if not person and who.endswith(("議員", "委員")) and len(who) > 3:
+        return who[:-2]  # ○山田委員 -> 山田
+    return who
+
+
+def _minutes_people(text: str) -> list[Participant]:
+    """Everyone a minutes marker names with a role: ○議長（山田太郎君） records 山田太郎, alias 議長."""
+    people = []
+    for line in text.split("\n"):
+        found = _MINUTES.match(line.strip())
+        if found and found["name"]:
+            name = re.sub(r"\s", "", unicodedata.normalize("NFKC", found["name"])).removesuffix("君")
+            label = _minutes_label(found["who"], found["name"])
+            aliases = (label,) if label != name else ()
+            people.append(Participant(name, aliases, note=unicodedata.normalize("NFKC", found["who"])))
+    return people
 
 
 def _is_sentence(line: str) -> bool:
     return line.rstrip("」』）)…").endswith(tuple(_SENTENCE_END)) or "。" in line
 
 
-def _is_title(line: str, name_lines: set[str]) -> bool:
+def _is_title(line: _Line, name_lines: dict[str, str]) -> bool:
     """A first line that reads like a page title rather than speech."""
-    if line in name_lines or _same_line_label(line) is not None or _BRACKET.match(line):
+    text = line.text
+    if line.speaker or line.label or line.quoted or line.dd or text in name_lines:
         return False
-    heading = _MD_HEADING.match(line)
+    if _same_line_label(text) is not None or _BRACKET.match(text) or _CHROME.match(text):
+        return False
+    heading = _MD_HEADING.match(text)
     if heading:
         return len(heading["marks"]) == 1  # `# Title`; `## Section` is a heading
-    if " | " in line or "｜" in line:
+    if " | " in text or "｜" in text:
         return True
-    return len(line) <= TITLE_MAX_CHARS and not _is_sentence(line)
+    return len(text) <= TITLE_MAX_CHARS and not _is_sentence(text) and not _LIST_HEAD.match(text)
 
 
 def _strip_heading(line: str) -> str:
@@ -134,14 +281,25 @@ def _title_from_source(source: str) -> str:
     return Path(source).stem if source else "無題"
 
 
-def _name_lines(lines: list[tuple[int, str]]) -> set[str]:
-    """Short name-like lines that recur: speaker names written on their own line."""
-    counts = Counter(line for _, line in lines if len(line) <= NAME_LINE_MAX_CHARS and not _NOT_A_NAME.search(line))
-    return {line for line, count in counts.items() if count >= 2 and not _is_chrome(line)}
+def _name_lines(lines: list[_Line]) -> dict[str, str]:
+    """Name-like lines whose name recurs, 「山田（A社）」 or 「山田」 alone: line -> the speaker's label."""
+    keys: dict[str, str] = {}
+    for line in lines:
+        text = line.text
+        if line.speaker or line.label or line.quoted or line.dd or len(text) > 40 or _is_chrome(text):
+            continue
+        if _MD_HEADING.match(text) or _MARK_HEADING.match(text) or _BRACKET.match(text):
+            continue
+        found = _PERSON.match(text)
+        if found and not _NOT_A_NAME.search(found["name"]) and (len(text) <= NAME_LINE_MAX_CHARS or found["p"]):
+            if not (found["s"] and (_is_sentence(text) or len(found["s"].split()) > 3)):
+                keys[text] = found["name"]
+    counts = Counter(keys[line.text] for line in lines if line.text in keys)
+    return {text: name for text, name in keys.items() if counts[name] >= 2}
 
 
 def _is_chrome(line: str) -> bool:
-    return bool(_READING_TIME.match(line) or _FOOTER.match(line))
+    return bool(_READING_TIME.match(line) or _FOOTER.match(line) or _CHROME.match(line))
 
 
 def _is_latin(line: str) -> bool:
@@ -150,31 +308,151 @@ def _is_latin(line: str) -> bool:
     return bool(letters) and sum(ch.isascii() for ch in letters) / len(letters) > 0.8
 
 
-def _drop_chrome(lines: list[tuple[int, str]], name_lines: set[str]) -> list[tuple[int, str]]:
-    """Remove site names, reading-time notes and the English title at the top, share buttons at the end."""
-    japanese = sum(not _is_latin(line) for _, line in lines) > len(lines) // 2
-    start = 0
-    # Header zone: everything before the first line of speech. Headings and speaker names stay.
-    while start < len(lines):
-        line = lines[start][1]
-        if _is_chrome(line) or (japanese and _is_latin(line) and not _same_line_label(line)):
-            start += 1
+def _opens_talk(line: _Line, name_lines: dict[str, str]) -> bool:
+    """Whether the header ends here: speech, a speaker label or name, a heading."""
+    text = line.text
+    if line.speaker or line.label or line.dd or line.quoted or text in name_lines:
+        return True
+    explicit = _BRACKET.match(text) or _MD_HEADING.match(text) or _MARK_HEADING.match(text)
+    return bool(explicit or _same_line_label(text) or _is_sentence(text) or _SPEECH_START.match(text))
+
+
+def _drop_chrome(lines: list[_Line], name_lines: dict[str, str]) -> tuple[list[_Line], list[Participant]]:
+    """Remove what is recognisably page chrome; take participant lists and bylines at the top as participants."""
+    japanese = sum(not _is_latin(line.text) for line in lines) > len(lines) // 2
+    punctuated = sum("。" in line.text for line in lines) >= PUNCTUATED_SHARE * len(lines)
+    people: list[Participant] = []
+    keep: list[_Line] = []
+    pending: list[_Line] = []  # short unmarked lines in the header: a site name when chrome follows them
+    i = 0
+    while i < len(lines) and i < HEADER_MAX_LINES:
+        line, text = lines[i], lines[i].text
+        listed = _participant_lines(lines, i, name_lines)
+        if listed:
+            people += listed[1]
+            i = listed[0]
             continue
-        explicit = _BRACKET.match(line) or _MD_HEADING.match(line) or _MARK_HEADING.match(line)
-        if explicit or line in name_lines or _same_line_label(line) or _is_sentence(line):
+        chrome = _is_chrome(text) or _BREADCRUMB.match(text) or (japanese and _is_latin(text))
+        if chrome and not _same_line_label(text) and not line.speaker:
+            keep, pending = keep + ([] if punctuated else pending), []
+            i += 1
+            continue
+        if _opens_talk(line, name_lines) or not punctuated:
             break
-        if start + 1 < len(lines) and _same_line_label(lines[start + 1][1]):
+        if i + 1 < len(lines) and _same_line_label(lines[i + 1].text):
             break  # 「はじめに」 right before the first `――…`: a heading, not chrome
-        start += 1  # a short unmarked line before any speech: blog name, date, byline
-    end = len(lines)
+        pending.append(line)
+        i += 1
+    body = keep + pending + lines[i:]
+    end = len(body)
     # Footer zone: from a footer marker to the end, when all that follows is short chrome-like lines.
-    for i in range(len(lines) - 1, start - 1, -1):
-        line = lines[i][1]
-        if _FOOTER.match(line):
-            end = i
-        elif not (len(line) <= FOOTER_LINE_MAX_CHARS and not _is_sentence(line)) or line in name_lines:
+    for j in range(len(body) - 1, -1, -1):
+        text = body[j].text
+        if _FOOTER.match(text):
+            end = j
+        elif not (len(text) <= FOOTER_LINE_MAX_CHARS and not _is_sentence(text)) or text in name_lines:
             break
-    return [(n, line) for n, line in lines[start:end] if not _READING_TIME.match(line)]
+    body = _drop_toc(body[:end])
+    return [line for line in body if line.speaker or not _is_chrome(line.text)], people
+
+
+def _drop_toc(lines: list[_Line]) -> list[_Line]:
+    """`目次` and the short lines under it that come back later as headings."""
+    for i, line in enumerate(lines[: HEADER_MAX_LINES * 2]):
+        if _TOC.match(line.text):
+            later = {_HEADING_MARKS.sub("", _strip_heading(other.text)) for other in lines[i + 1 :]}
+            j = i + 1
+            while j < len(lines) and _BULLET.sub("", lines[j].text) in later and len(lines[j].text) <= 40:
+                later.discard(_BULLET.sub("", lines[j].text))
+                j += 1
+            return lines[:i] + lines[j:]
+    return lines
+
+
+def _participant_lines(lines: list[_Line], i: int, names: dict[str, str]) -> tuple[int, list[Participant]] | None:
+    """(next index, people) when line i opens a participant list, a host byline or a name over a title line."""
+    text = lines[i].text
+    head = _LIST_HEAD.match(text)
+    if head and head["rest"]:
+        return i + 1, [p for entry in _split_entries(head["rest"]) if (p := _person(entry))]
+    if head:
+        people, j = [], i + 1
+        while j < len(lines) and (person := _person(lines[j].text)) and lines[j].text not in names:
+            people.append(person)
+            j += 1
+        return (j, people) if people else None
+    role = _ROLE_LINE.match(text)
+    if role and not _is_sentence(text) and (person := _person(role["rest"])):
+        host = role["role"] != "ゲスト"
+        return i + 1, [replace(person, role="host" if host else person.role)]
+    if i + 1 < len(lines) and text not in names and not _same_line_label(text):
+        title = lines[i + 1].text
+        person = _person(text)
+        if (
+            person
+            and _name_like(person.name)
+            and not person.note
+            and _AFFILIATION.search(title)
+            and not _is_sentence(title)
+            and len(title) <= 60
+        ):
+            return i + 2, [replace(person, note=title)]  # 山田太郎 over 株式会社サンプル 代表取締役
+    return None
+
+
+def _name_like(name: str) -> bool:
+    """Names are kanji, katakana or Latin, with a little hiragana at most: 「説明のため出席した者」 is not one."""
+    return "の" not in name and sum("ぁ" <= ch <= "ゖ" for ch in name) <= 3
+
+
+def _split_entries(text: str) -> list[str]:
+    """`山田（A社、代表）、佐藤（B社）` -> the two entries: commas inside brackets do not split."""
+    entries, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch in "（(" and 1 or (-1 if ch in "）)" else 0)
+        if ch in "、,，／/" and depth <= 0:
+            entries.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [e for e in entries + [current.strip()] if e]
+
+
+def _person(entry: str) -> Participant | None:
+    """One participant entry: `司会：山田太郎（A社）`, `山田太郎　A社 代表`, `山田太郎さん`."""
+    entry = entry.strip().lstrip("・-*● ")
+    role_first = _ROLE_LINE.match(entry)
+    host = False
+    if role_first:
+        entry, host = role_first["rest"], role_first["role"] != "ゲスト"
+    found = _PERSON.match(entry)
+    if not found or _NOT_A_NAME.search(found["name"]) or _is_sentence(entry) or _HOST_ROLE.match(found["name"]):
+        return None
+    note = (found["p"] or found["s"] or "").strip()
+    host = host or bool(re.search(r"司会|聞き手|インタビュアー|MC|進行|モデレーター", note))
+    return Participant(found["name"], role="host" if host else None, note=note)
+
+
+def _aliases(lines: list[_Line]) -> list[Participant]:
+    """「山田太郎さん（以下、山田）」 anywhere: the alias is recorded, the sentence stays voiced."""
+    return [
+        Participant(found["name"], (found["alias"].strip().removesuffix("氏").removesuffix("さん"),))
+        for line in lines
+        for found in _ALIAS.finditer(line.text)
+    ]
+
+
+def _merge_people(people: list[Participant]) -> tuple[Participant, ...]:
+    """One entry per name, aliases and notes joined, in order of first mention."""
+    merged: dict[str, Participant] = {}
+    for p in people:
+        old = merged.get(p.name)
+        if old is None:
+            merged[p.name] = p
+        else:
+            aliases = tuple(dict.fromkeys(old.aliases + p.aliases))
+            merged[p.name] = Participant(p.name, aliases, old.role or p.role, old.note or p.note)
+    return tuple(merged.values())
 
 
 def _same_line_label(line: str) -> tuple[str, str] | None:
@@ -191,45 +469,87 @@ def _same_line_label(line: str) -> tuple[str, str] | None:
         found = pattern.match(line)
         if found and not found["text"].startswith("//"):  # https://… is not a speaker
             name = unicodedata.normalize("NFKC", found["name"]).strip()
-            if not (name[-1].isdigit() and found["text"][:1].isdigit()):  # 10:30 is a time
+            if name and not (name[-1].isdigit() and found["text"][:1].isdigit()):  # 10:30 is a time
                 return name, found["text"].strip()
     return None
 
 
-def _label(lines: list[tuple[int, str]], name_lines: set[str]) -> list[Utterance]:
+def _paren_labels(lines: list[_Line]) -> dict[int, tuple[str, str]]:
+    """Index -> (label, text) for council summaries that close each paragraph with the speaker's name."""
+    found = {i: m for i, line in enumerate(lines) if (m := _PAREN_NAME.match(line.text))}
+    found = {i: m for i, m in found.items() if not _NOT_PAREN_NAME.search(m["who"])}
+    if len(found) < PAREN_NAME_MIN:
+        return {}
+    raw = {i: unicodedata.normalize("NFKC", m["who"]).split() for i, m in found.items()}
+    # 「山田 総務部長」 is 山田 with a title; 「山田 花子」 is a full name.
+    names = {
+        i: parts[0] if len(parts) > 1 and _TITLE_WORD.search(parts[-1]) else "".join(parts) for i, parts in raw.items()
+    }
+    short = sorted(set(names.values()), key=len)
+    out: dict[int, tuple[str, str]] = {}
+    for i, name in names.items():
+        if _TITLE_WORD.search(name):  # 「山田総務部長」 written without a space: the surname used elsewhere
+            name = next((s for s in short if len(s) < len(name) and name.startswith(s)), name)
+        out[i] = name, found[i]["text"].strip()
+        j = i - 1  # a lazy continuation: the lines of the same block before the name share it
+        while j >= 0 and j not in found and lines[j].n == lines[j + 1].n - 1 and not lines[j].speaker:
+            out[j] = name, lines[j].text
+            j -= 1
+    return out
+
+
+def _label(lines: list[_Line], name_lines: dict[str, str]) -> list[Utterance]:
     """Turn lines into utterances: labels taken off, headings marked, own-line names carried forward."""
-    candidates = [_same_line_label(line) for _, line in lines]
+    candidates = [_same_line_label(line.text) if not line.speaker else None for line in lines]
     counts = Counter(c[0] for c in candidates if c)
     share = sum(counts.values()) / max(1, len(lines))
     # A single `注意：…` in prose is not a label; names that recur, or a labelled layout, are.
     labels = {name for name, count in counts.items() if count >= 2 or share >= LABEL_SHARE or name == HOST_DASH}
-    labelled = bool(name_lines) or sum(counts[name] for name in labels) >= 2
+    marked = any(line.speaker or line.label for line in lines)
+    labelled = marked or bool(name_lines) or sum(counts[name] for name in labels) >= 2
+    paren = _paren_labels(lines)
     out: list[Utterance] = []
     carried: str | None = None  # a name on its own line labels the paragraphs after it
+    from_term = False  # carried came from a kramdown term: only its `: ` lines are its speaker's
+    last: str | None = None  # the label of the line before: a following `> ` line continues it
     after_name = False
-    for i, (n, line) in enumerate(lines):
-        if line in name_lines:
-            carried, after_name = line, True
+    for i, line in enumerate(lines):
+        text, found = line.text, candidates[i]
+        if line.speaker or text in name_lines or _DASH_ALONE.match(text):
+            carried = line.speaker or name_lines.get(text) or HOST_DASH
+            after_name, from_term = True, bool(line.speaker and i + 1 < len(lines) and lines[i + 1].dd)
             continue
-        found = candidates[i]
-        bracket = _BRACKET.match(line)
-        heading = _MD_HEADING.match(line) or _MARK_HEADING.match(line)
-        if found and found[0] in labels and found[1]:
-            carried = None
-            out.append(Utterance(found[1], n, label=found[0]))
+        if from_term and not line.dd:
+            carried, from_term = None, False
+        bracket = _BRACKET.match(text)
+        heading = _MD_HEADING.match(text) or _MARK_HEADING.match(text)
+        if found and found[0] in ("Q", "A"):
+            heading = None  # `### Q: …` is a question, not a section
+        if line.label:
+            carried, last = None, line.label
+            out.append(Utterance(text, line.n, label=line.label, segment=line.segment))
+        elif i in paren:
+            carried, last = None, None
+            out.append(Utterance(paren[i][1], line.n, label=paren[i][0], segment=line.segment))
+        elif found and found[0] in labels and found[1]:
+            carried, last = None, found[0]
+            out.append(Utterance(found[1], line.n, label=found[0], segment=line.segment))
         elif found and found[0] in labels:
             carried, after_name = found[0], True  # `**名前**` or `Q.` alone: the text follows
             continue
+        elif line.quoted and last and not paren:
+            out.append(Utterance(text, line.n, label=last, segment=line.segment))
         elif bracket and not bracket["text"]:
-            out.append(Utterance(bracket["name"].strip(), n, heading=True))
+            out.append(Utterance(bracket["name"].strip(), line.n, heading=True))
         elif heading:
-            out.append(Utterance(heading["text"].strip(), n, heading=True))
+            out.append(Utterance(heading["text"].strip(), line.n, heading=True))
         elif (
-            labelled and not after_name and _is_plain_heading(line) and _next_is_labelled(i, lines, labels, name_lines)
+            labelled and not after_name and _is_plain_heading(text) and _next_is_labelled(i, lines, labels, name_lines)
         ):
-            out.append(Utterance(line, n, heading=True))
+            out.append(Utterance(text, line.n, heading=True))
         else:
-            out.append(Utterance(line, n, label=carried))
+            out.append(Utterance(text, line.n, label=carried, segment=line.segment))
+            last = carried
         after_name = False
     return out
 
@@ -238,10 +558,10 @@ def _is_plain_heading(line: str) -> bool:
     return len(line) <= HEADING_MAX_CHARS and not any(ch in line for ch in _SENTENCE_END + "、…")
 
 
-def _next_is_labelled(i: int, lines: list[tuple[int, str]], labels: set[str], name_lines: set[str]) -> bool:
+def _next_is_labelled(i: int, lines: list[_Line], labels: set[str], name_lines: dict[str, str]) -> bool:
     """Whether the line after i opens a speaker's turn: headings precede the next question."""
     if i + 1 >= len(lines):
         return False
-    line = lines[i + 1][1]
-    found = _same_line_label(line)
-    return line in name_lines or (found is not None and found[0] in labels)
+    line = lines[i + 1]
+    found = _same_line_label(line.text)
+    return bool(line.speaker or line.label) or line.text in name_lines or (found is not None and found[0] in labels)
