@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ class _Chunk:
     text: str
     speaker: str | None  # as written: `<v 名前>`, `名前:`, a JSON speaker field
     dash: bool = False  # opened by `- `: captioners mark a change of speaker so
+    tagged: bool = False  # the speaker came from markup (`<v 名前>`, a JSON field), not from a `名前:` in the text
 
 
 def parse_captions(text: str, source: str) -> list[Utterance] | None:
@@ -101,9 +103,9 @@ def _payload(lines: list[tuple[int, str]]) -> list[_Chunk]:
             continue
         if chunks and not dash and speaker is None:
             last = chunks[-1]
-            chunks[-1] = _Chunk(last.line, _join(last.text, line), last.speaker, last.dash)
+            chunks[-1] = _Chunk(last.line, _join(last.text, line), last.speaker, last.dash, last.tagged)
         else:
-            chunks.append(_Chunk(n, line, speaker, dash))
+            chunks.append(_Chunk(n, line, speaker, dash, tagged=voice is not None))
     return chunks
 
 
@@ -134,7 +136,7 @@ def _json_chunks(text: str, source: str) -> list[_Chunk]:
         if speaker is not None and not isinstance(speaker, (str, int)):
             raise TranscriptError(f"{source}: JSON {where} 'speaker' is not a name or number; write e.g. \"A\"")
         line, cursor = _line_of(text, item["text"], cursor)
-        chunks.append(_Chunk(line, item["text"].strip(), None if speaker is None else str(speaker)))
+        chunks.append(_Chunk(line, item["text"].strip(), None if speaker is None else str(speaker), tagged=True))
     return [c for c in chunks if c.text]
 
 
@@ -151,10 +153,15 @@ def _merge(chunks: list[_Chunk], source: str, *, anonymous_letters: bool = False
     """One paragraph per run of one speaker; without speakers, one per cue (sentences cut by captions rejoin)."""
     if not chunks:
         raise TranscriptError(f"{source}: the export holds no text; check it is the right file")
-    spoken = [c.speaker for c in chunks if c.speaker is not None]
-    # A one-off `注意: …` in a caption is text; a name that recurs, or an anonymous id, is a speaker.
-    recurring = {name for name in spoken if spoken.count(name) >= 2 or _is_anonymous(name, anonymous_letters)}
-    names = _display_names([s for s in spoken if s in recurring], anonymous_letters)
+    spoken = Counter(c.speaker for c in chunks if c.speaker is not None)
+    tagged = {c.speaker for c in chunks if c.tagged}
+    # A lone `注意: …` in a caption is text; a tagged name, one that recurs, an anonymous id or a dialogue is a speaker.
+    recurring = {
+        name
+        for name, count in spoken.items()
+        if name in tagged or count >= 2 or len(spoken) >= 2 or _is_anonymous(name, anonymous_letters)
+    }
+    names = number_anonymous([s for s in spoken if s in recurring], anonymous_letters)
     punctuated = any(ch in c.text for c in chunks for ch in "。？！")
     out: list[Utterance] = []
     speaker: str | None = None
@@ -176,13 +183,16 @@ def _is_anonymous(name: str, letters: bool) -> bool:
     return bool(_ANONYMOUS.match(name)) or name.isdigit() or (letters and len(name) == 1 and name.isupper())
 
 
-def _display_names(speakers: list[str], letters: bool) -> dict[str, str]:
+def number_anonymous(speakers: list[str], letters: bool = False) -> dict[str, str]:
     """Speaker as written -> label: names kept, anonymous ids numbered 話者1, 話者2… by first appearance."""
     names: dict[str, str] = {}
+    count = 0
     for speaker in dict.fromkeys(speakers):
-        anonymous = _is_anonymous(speaker, letters)
-        count = sum(1 for s in names if _is_anonymous(s, letters))
-        names[speaker] = ANONYMOUS_LABEL.format(count + 1) if anonymous else speaker
+        if _is_anonymous(speaker, letters):
+            count += 1
+            names[speaker] = ANONYMOUS_LABEL.format(count)
+        else:
+            names[speaker] = speaker
     return names
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .captions import parse_captions
+from .captions import number_anonymous, parse_captions
 from .errors import TranscriptError
 from .model import Participant, Transcript, Utterance
 
@@ -171,14 +171,18 @@ def parse_transcript(text: str, *, source: str = "") -> Transcript:
         return Transcript(title=_title_from_source(source), utterances=tuple(exported), source=source)
     lines = _lex([(n, line.strip()) for n, line in enumerate(text.split("\n"), 1) if line.strip()])
     name_lines = _name_lines(lines)
+    punctuated = sum("。" in line.text for line in lines) >= PUNCTUATED_SHARE * len(lines)
     title = ""
-    if lines and _is_title(lines[0], name_lines):
+    # Raw speech-to-text has no 。 to tell a title from speech; a lone line is still a title.
+    if lines and _is_title(lines, name_lines, punctuated=punctuated or len(lines) == 1):
         title = _strip_heading(lines[0].text)
         lines = lines[1:]
     title = title or _title_from_source(source)
-    lines, participants = _drop_chrome(lines, name_lines)
+    lines, participants = _drop_chrome(lines, name_lines, punctuated=punctuated)
     participants += _minutes_people(text) + _aliases(lines)
-    utterances = _label(lines, name_lines)
+    utterances = _label(lines, name_lines, punctuated=punctuated)
+    names = number_anonymous([u.label for u in utterances if u.label])  # SPEAKER_00: -> 話者1, as in exports
+    utterances = [replace(u, label=names[u.label]) if u.label else u for u in utterances]
     if not any(not u.heading for u in utterances):
         raise TranscriptError(f"{where}: no dialogue left after removing page chrome; give the interview text itself")
     return Transcript(title, tuple(utterances), source, _merge_people(participants))
@@ -235,7 +239,7 @@ def _minutes_label(who: str, name: str | None) -> str:
     person = re.sub(r"\s", "", unicodedata.normalize("NFKC", name or "")).removesuffix("君")
     if person and _MEMBER.search(who):
         return person  # ○18番議員（山田花子）: the seat number says nothing, the name does
-    if not person and who.endswith(("議員", "委員")) and len(who) > 3:
+    if not person and who.endswith(("議員", "委員")) and len(who) > 2:
         return who[:-2]  # ○山田委員 -> 山田
     return who
 
@@ -257,19 +261,26 @@ def _is_sentence(line: str) -> bool:
     return line.rstrip("」』）)…").endswith(tuple(_SENTENCE_END)) or "。" in line
 
 
-def _is_title(line: _Line, name_lines: dict[str, str]) -> bool:
-    """A first line that reads like a page title rather than speech."""
-    text = line.text
-    if line.speaker or line.label or line.quoted or line.dd or text in name_lines:
+def _is_title(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) -> bool:
+    """Whether the first line reads like a page title rather than speech."""
+    line, text = lines[0], lines[0].text
+    if line.speaker or line.label or line.quoted or line.dd or text in name_lines or _DASH_ALONE.match(text):
         return False
-    if _same_line_label(text) is not None or _BRACKET.match(text) or _CHROME.match(text):
+    found = _same_line_label(text)
+    if found and (found[0] == HOST_DASH or found[1].endswith(tuple(_SENTENCE_END)) or _said_again(found[0], lines)):
+        return False  # 「対談：空を作る仕事」 names no speaker who talks again: a title
+    if _BRACKET.match(text) or _CHROME.match(text):
         return False
     heading = _MD_HEADING.match(text)
     if heading:
         return len(heading["marks"]) == 1  # `# Title`; `## Section` is a heading
     if " | " in text or "｜" in text:
         return True
-    return len(text) <= TITLE_MAX_CHARS and not _is_sentence(text) and not _LIST_HEAD.match(text)
+    return punctuated and len(text) <= TITLE_MAX_CHARS and not _is_sentence(text) and not _LIST_HEAD.match(text)
+
+
+def _said_again(label: str, lines: list[_Line]) -> bool:
+    return any((found := _same_line_label(line.text)) and found[0] == label for line in lines[1:])
 
 
 def _strip_heading(line: str) -> str:
@@ -284,6 +295,7 @@ def _title_from_source(source: str) -> str:
 def _name_lines(lines: list[_Line]) -> dict[str, str]:
     """Name-like lines whose name recurs, 「山田（A社）」 or 「山田」 alone: line -> the speaker's label."""
     keys: dict[str, str] = {}
+    introduced: set[str] = set()  # 「林　青空工房 代表」: a name with an affiliation needs no second mention
     for line in lines:
         text = line.text
         if line.speaker or line.label or line.quoted or line.dd or len(text) > 40 or _is_chrome(text):
@@ -291,11 +303,15 @@ def _name_lines(lines: list[_Line]) -> dict[str, str]:
         if _MD_HEADING.match(text) or _MARK_HEADING.match(text) or _BRACKET.match(text):
             continue
         found = _PERSON.match(text)
-        if found and not _NOT_A_NAME.search(found["name"]) and (len(text) <= NAME_LINE_MAX_CHARS or found["p"]):
-            if not (found["s"] and (_is_sentence(text) or len(found["s"].split()) > 3)):
-                keys[text] = found["name"]
+        if not found or _NOT_A_NAME.search(found["name"]) or (found["s"] and _is_sentence(text)):
+            continue
+        affiliated = bool(_AFFILIATION.search(found["p"] or found["s"] or ""))
+        if len(text) <= NAME_LINE_MAX_CHARS or found["p"] or affiliated:
+            keys[text] = found["name"]
+            if affiliated:
+                introduced.add(text)
     counts = Counter(keys[line.text] for line in lines if line.text in keys)
-    return {text: name for text, name in keys.items() if counts[name] >= 2}
+    return {text: name for text, name in keys.items() if counts[name] >= 2 or text in introduced}
 
 
 def _is_chrome(line: str) -> bool:
@@ -317,10 +333,11 @@ def _opens_talk(line: _Line, name_lines: dict[str, str]) -> bool:
     return bool(explicit or _same_line_label(text) or _is_sentence(text) or _SPEECH_START.match(text))
 
 
-def _drop_chrome(lines: list[_Line], name_lines: dict[str, str]) -> tuple[list[_Line], list[Participant]]:
+def _drop_chrome(
+    lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool
+) -> tuple[list[_Line], list[Participant]]:
     """Remove what is recognisably page chrome; take participant lists and bylines at the top as participants."""
     japanese = sum(not _is_latin(line.text) for line in lines) > len(lines) // 2
-    punctuated = sum("。" in line.text for line in lines) >= PUNCTUATED_SHARE * len(lines)
     people: list[Participant] = []
     keep: list[_Line] = []
     pending: list[_Line] = []  # short unmarked lines in the header: a site name when chrome follows them
@@ -332,8 +349,8 @@ def _drop_chrome(lines: list[_Line], name_lines: dict[str, str]) -> tuple[list[_
             people += listed[1]
             i = listed[0]
             continue
-        chrome = _is_chrome(text) or _BREADCRUMB.match(text) or (japanese and _is_latin(text))
-        if chrome and not _same_line_label(text) and not line.speaker:
+        latin = japanese and _is_latin(text) and not _same_line_label(text)  # not `Sam: …`
+        if (_is_chrome(text) or _BREADCRUMB.match(text) or latin) and not line.speaker:
             keep, pending = keep + ([] if punctuated else pending), []
             i += 1
             continue
@@ -377,7 +394,9 @@ def _participant_lines(lines: list[_Line], i: int, names: dict[str, str]) -> tup
         return i + 1, [p for entry in _split_entries(head["rest"]) if (p := _person(entry))]
     if head:
         people, j = [], i + 1
-        while j < len(lines) and (person := _person(lines[j].text)) and lines[j].text not in names:
+        while j < len(lines) and (person := _person(lines[j].text)):
+            if lines[j].text in names and j + 1 < len(lines) and _is_sentence(lines[j + 1].text):
+                break  # a speaker's name over their first words: the talk has begun
             people.append(person)
             j += 1
         return (j, people) if people else None
@@ -468,7 +487,9 @@ def _same_line_label(line: str) -> tuple[str, str] | None:
     for pattern in (_BOLD_LABEL, _QA_LABEL, _LATIN_LABEL, _COLON_LABEL):
         found = pattern.match(line)
         if found and not found["text"].startswith("//"):  # https://… is not a speaker
-            name = unicodedata.normalize("NFKC", found["name"]).strip()
+            name = (
+                unicodedata.normalize("NFKC", found["name"]).strip().removeprefix("[").removesuffix("]")
+            )  # [SPEAKER_00]:
             if name and not (name[-1].isdigit() and found["text"][:1].isdigit()):  # 10:30 is a time
                 return name, found["text"].strip()
     return None
@@ -498,7 +519,7 @@ def _paren_labels(lines: list[_Line]) -> dict[int, tuple[str, str]]:
     return out
 
 
-def _label(lines: list[_Line], name_lines: dict[str, str]) -> list[Utterance]:
+def _label(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) -> list[Utterance]:
     """Turn lines into utterances: labels taken off, headings marked, own-line names carried forward."""
     candidates = [_same_line_label(line.text) if not line.speaker else None for line in lines]
     counts = Counter(c[0] for c in candidates if c)
@@ -544,7 +565,11 @@ def _label(lines: list[_Line], name_lines: dict[str, str]) -> list[Utterance]:
         elif heading:
             out.append(Utterance(heading["text"].strip(), line.n, heading=True))
         elif (
-            labelled and not after_name and _is_plain_heading(text) and _next_is_labelled(i, lines, labels, name_lines)
+            labelled
+            and punctuated  # in raw speech-to-text every line is unpunctuated: none is a heading by its shape
+            and not after_name
+            and _is_plain_heading(text)
+            and _next_is_labelled(i, lines, labels, name_lines)
         ):
             out.append(Utterance(text, line.n, heading=True))
         else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from podcast.errors import TranscriptError
+from podcast.model import Participant, Transcript
 from podcast.transcript import parse_transcript, read_transcript
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -193,3 +195,245 @@ def test_bracket_heading_alone_is_a_heading_not_a_label() -> None:
         ("鈴木", "どうも。", False),
         ("田中", "始めましょう。", False),
     ]
+
+
+LAYOUTS = FIXTURES / "layouts"
+
+
+def _read(name: str) -> Transcript:
+    path = LAYOUTS / name
+    return parse_transcript(read_transcript(path), source=str(path))
+
+
+def _rows(transcript: Transcript) -> list[tuple[int, str | None, str, bool]]:
+    return [(u.line, u.label, u.text, u.segment) for u in transcript.utterances if not u.heading]
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        (  # markdown Q&A: marks and labels never voiced; an unlabelled `> ` line continues the speaker
+            "### Q: 好きな色は？\n> A: 青です。\n> 空の色なので。\nQ追記: 海は？\n> A: 海も青です。\nおわり。\n",
+            [("Q", "好きな色は？"), ("A", "青です。"), ("A", "空の色なので。"), ("Q", "海は？"), ("A", "海も青です。")]
+            + [(None, "おわり。")],
+        ),
+        (  # bold and underscore names, inline or alone on their line
+            "__森__ 今日の天気は？\n__林__ 晴れです。\n**森** 明日は？\n**林**\n雨です。\n",
+            [("森", "今日の天気は？"), ("林", "晴れです。"), ("森", "明日は？"), ("林", "雨です。")],
+        ),
+        (  # a name alone on its line, also with a company or a title
+            "森（ミドリ商会）\nこんにちは。\n林　青空工房 代表\nどうも、林です。\n森\nでは始めます。\n",
+            [("森", "こんにちは。"), ("林", "どうも、林です。"), ("森", "では始めます。")],
+        ),
+        (  # `――` alone names the interviewer for the lines after it
+            "――\n今日のテーマは？\n林\n料理です。\n――\nなぜ料理を？\n林\n好きだからです。\n",
+            [("――", "今日のテーマは？"), ("林", "料理です。"), ("――", "なぜ料理を？"), ("林", "好きだからです。")],
+        ),
+        (  # timestamped labels: the time is chrome, the label honoured
+            "[00:01:23] 森: こんにちは。\n00:01:30 林: どうも。\n(00:01:41) 森: 始めましょう。\n",
+            [("森", "こんにちは。"), ("林", "どうも。"), ("森", "始めましょう。")],
+        ),
+    ],
+)
+def test_labelled_layouts(text: str, rows: list[tuple[str | None, str]]) -> None:
+    utterances = parse_transcript(text, source="t.txt").utterances
+    assert [(u.label, u.text) for u in utterances if not u.heading] == rows
+
+
+def test_podcast_name_and_time_lines() -> None:
+    rows = _rows(_read("podcast.txt"))
+    assert rows == [
+        (2, "森", "はいどうも始まりました週末こうさくラジオです", True),
+        (4, "林", "よろしくお願いしまーす", True),
+        (6, "森", "今日はですね木工の話をしようかなと", True),
+        (7, "森", "思ってます", False),  # unpunctuated: not a heading, still 森's
+        (9, "林", "いいですねえ", True),
+    ]
+
+
+def test_minutes_markers_and_stage_directions() -> None:
+    transcript = _read("minutes.txt")
+    assert [(line, label) for line, label, _, _ in _rows(transcript)] == [
+        (3, "議長"),
+        (4, "議長"),
+        (6, "林花子"),  # ○12番議員（林　花子）: the seat number says nothing
+        (7, "林花子"),
+        (9, "議長"),
+        (11, "議長"),  # marker and speech on one line
+        (13, "林"),  # ○林委員
+    ]
+    texts = " ".join(u.text for u in transcript.utterances)
+    assert "起立）" not in texts and "開議" not in texts
+    assert transcript.participants[0] == Participant("森一郎", ("議長",), note="議長")
+
+
+def test_definition_list_names_its_speakers() -> None:
+    transcript = _read("dlist.md")
+    assert [(u.label, u.heading) for u in transcript.utterances] == [
+        (None, True),
+        ("森", False),
+        ("森", False),
+        ("林", False),
+        ("谷", False),
+        (None, False),  # a plain line after the list is nobody's in particular
+    ]
+
+
+def test_markdown_qa_drops_link_and_image_lines() -> None:
+    transcript = _read("qa.md")
+    assert [u.label for u in transcript.utterances] == ["Q", "A", "A", "Q", "A"]
+    assert not any("](" in u.text or u.text.startswith(("#", ">")) for u in transcript.utterances)
+
+
+def test_unpunctuated_speech_stays_and_timestamps_open_segments() -> None:
+    transcript = _read("stamps.txt")
+    assert transcript.title == "stamps"  # nothing marks a title in raw speech-to-text
+    assert _rows(transcript) == [
+        (2, None, "えーと今日はですね畑の話です", True),
+        (4, None, "はいそうですね", True),
+        (6, None, "なるほどなるほど", True),
+        (8, None, "じゃあまた来週", True),
+    ]
+
+
+def test_short_unpunctuated_lines_are_speech_not_header() -> None:
+    text = "はいどうも\nよろしくです\nじゃあ始めますか\nそうしましょう\n"
+    assert [u.text for u in parse_transcript(text).utterances] == text.split()
+
+
+def test_header_chrome_and_participants() -> None:
+    transcript = _read("header.txt")
+    assert transcript.title == "空を作る仕事 | 森さんと林さんの対談"
+    assert transcript.participants == (
+        Participant("森太郎", note="ミドリ商会 代表"),
+        Participant("林花子", ("林",), note="青空工房"),  # 「林花子さん（以下、林）」 further down
+        Participant("谷一郎", role="host"),
+    )
+    assert [(u.label, u.text[:8], u.heading) for u in transcript.utterances] == [
+        (None, "はじめに", True),
+        ("谷", "今日は青空工房の", False),  # the alias is recorded, the sentence stays voiced
+        ("森", "よろしくお願いし", False),
+        ("林", "どうぞよろしく。", False),
+        (None, "これから", True),
+        ("谷", "これからの話を聞", False),
+        ("林", "もっと大きな空を", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "people"),
+    [
+        (
+            "出席者：森太郎（A社）、林花子（B社、技術部長）",
+            [("森太郎", None, "A社"), ("林花子", None, "B社、技術部長")],
+        ),
+        (
+            "【参加者】\n森太郎（A社）\n林花子　B社 部長\n司会：谷一郎",
+            [("森太郎", None, "A社"), ("林花子", None, "B社 部長")],
+        ),
+        ("登壇者：司会：谷一郎、林花子（B社）", [("谷一郎", "host", ""), ("林花子", None, "B社")]),
+        ("聞き手：谷一郎", [("谷一郎", "host", "")]),
+        ("インタビュアー　谷一郎", [("谷一郎", "host", "")]),
+        (
+            "森太郎\n株式会社ミドリ商会 代表取締役\n林花子\n青空大学 教授",
+            [("森太郎", None, "株式会社ミドリ商会 代表取締役")],
+        ),
+    ],
+)
+def test_participants_before_the_talk(header: str, people: list[tuple[str, str | None, str]]) -> None:
+    text = f"対談の記録\n{header}\n谷：今日はよろしくお願いします。\n森：はい。\n谷：では始めます。\n"
+    transcript = parse_transcript(text)
+    got = [(p.name, p.role, p.note) for p in transcript.participants]
+    assert got[: len(people)] == people
+    assert [u.label for u in transcript.utterances] == ["谷", "森", "谷"]  # lists are never voiced
+
+
+def test_alias_anywhere_is_recorded() -> None:
+    text = "森：今日は青空工房の林花子氏（以下、林氏）に聞きます。\n林：どうぞ。\n森：では。\n"
+    assert parse_transcript(text).participants == (Participant("林花子", ("林",)),)
+
+
+def test_breadcrumb_at_the_top_is_dropped() -> None:
+    text = "対談の記録\nホーム > 対談 > ものづくり\n森：こんにちは。\n林：どうも。\n"
+    assert [u.text for u in parse_transcript(text).utterances] == ["こんにちは。", "どうも。"]
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "2025年4月1日",
+        "公開日：2025.04.01",
+        "取材・文：川二郎",
+        "文＝川二郎",
+        "構成：川二郎　撮影：谷三郎",
+        "写真：谷三郎",
+        "（写真左から森さん、林さん）",
+        "この記事は約5分で読めます。",
+        "![二人の写真](photo.jpg)",
+        "[(原文)](https://example.com/x)",
+        "https://example.com/aozora",
+    ],
+)
+def test_recognisable_chrome_is_dropped(chrome: str) -> None:
+    text = f"対談の記録\n{chrome}\n森：こんにちは。\n林：どうも。\n{chrome}\n森：さようなら。\n"
+    assert [u.text for u in parse_transcript(text).utterances] == ["こんにちは。", "どうも。", "さようなら。"]
+
+
+def test_table_of_contents_is_dropped() -> None:
+    text = "対談の記録\n目次\nはじめに\nこれから\n## はじめに\n森：こんにちは。\n## これから\n林：どうも。\n"
+    utterances = parse_transcript(text).utterances
+    assert [(u.text, u.heading) for u in utterances] == [
+        ("はじめに", True),
+        ("こんにちは。", False),
+        ("これから", True),
+        ("どうも。", False),
+    ]
+
+
+def test_title_line_with_a_colon_is_not_a_speaker() -> None:
+    text = "対談：空を作る仕事\n森：こんにちは。\n林：どうも。\n森：始めます。\n"
+    transcript = parse_transcript(text)
+    assert transcript.title == "対談：空を作る仕事"
+    assert [u.label for u in transcript.utterances] == ["森", "林", "森"]
+
+
+def test_council_summary_names_close_each_paragraph() -> None:
+    text = (
+        "### 本会議\n"
+        "<table><tr><td>\n図書館の開館時間はどうなるか。（森 太郎）\n</td></tr></table>\n\n"
+        "> 夜八時まで延ばす。（林 教育部長）\n\n"
+        "<br>\n予算はいくらか。（森 太郎）\n\n"
+        "> 一千万円ほど。\n人件費が大半。（林）\n\n"
+        "<!--\n（谷 次郎）\n-->\n"
+    )
+    utterances = parse_transcript(text, source="t.md").utterances
+    assert [(u.label, u.text) for u in utterances if not u.heading] == [
+        ("森太郎", "図書館の開館時間はどうなるか。"),
+        ("林", "夜八時まで延ばす。"),  # 林 with a title is 林
+        ("森太郎", "予算はいくらか。"),
+        ("林", "一千万円ほど。"),  # the quoted block's lines before the name share it
+        ("林", "人件費が大半。"),
+    ]
+
+
+def test_laughter_at_a_line_end_is_not_a_name() -> None:
+    text = "\n".join(["森：そうですね。（笑）", "林：本当に。（笑）", "森：ええ。（笑）", "林：はい。（笑）"])
+    assert [u.label for u in parse_transcript(text).utterances] == ["森", "林", "森", "林"]
+
+
+def test_exports_are_found_by_content() -> None:
+    srt = "1\n00:00:01,000 --> 00:00:02,000\n森: こんにちは。\n\n2\n00:00:02,500 --> 00:00:03,000\n林: どうも。\n"
+    transcript = parse_transcript(srt, source="talk.txt")  # not .srt: the content says what it is
+    assert [(u.label, u.text) for u in transcript.utterances] == [("森", "こんにちは。"), ("林", "どうも。")]
+    assert transcript.title == "talk"
+
+
+def test_parse_is_linear_in_input_size() -> None:
+    block = "森：今日はよろしくお願いします。\n林：こちらこそ。\n00:12\nはいそうですね\n"
+    small, large = block * 500, block * 5000
+    times = []
+    for text in (small, large):
+        start = time.perf_counter()
+        parse_transcript(text)
+        times.append(time.perf_counter() - start)
+    assert times[1] < times[0] * 30  # 10x the input, well under 100x the time
