@@ -3,7 +3,7 @@
 from .engines import VoiceListing
 from .errors import AssemblyError, ConfigError, EngineError, PodcastError, TranscriptError
 from .feed import Channel, PublishedEpisode
-from .model import Chapter, ChapterMark, Clip, Cue, Episode, Script, Speaker, Turn, Utterance, Voice
+from .model import Chapter, ChapterMark, Clip, Cue, Episode, Hints, Script, Speaker, Turn, Utterance, Voice
 from .pipeline import (
     Feed,
     build_episode,
@@ -13,7 +13,6 @@ from .pipeline import (
     readings_report,
     render,
     split,
-    split_transcript,
     summary,
 )
 from .readings import Lexicon, ReadingRow, apply_readings, load_lexicon
@@ -31,6 +30,7 @@ __all__ = [
     "EngineError",
     "Episode",
     "Feed",
+    "Hints",
     "Lexicon",
     "PodcastError",
     "PublishedEpisode",
@@ -53,6 +53,5 @@ __all__ = [
     "render",
     "serve",
     "split",
-    "split_transcript",
     "summary",
 ]

@@ -19,7 +19,18 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import PodcastError, build_episode, feed, format_timestamp, list_voices, readings_report, serve, split, summary
+from . import (
+    Hints,
+    PodcastError,
+    build_episode,
+    feed,
+    format_timestamp,
+    list_voices,
+    readings_report,
+    serve,
+    split,
+    summary,
+)
 
 app = typer.Typer(
     help="Turn a Japanese interview transcript into a chaptered, multi-voice podcast episode.",
@@ -63,11 +74,23 @@ def reported(*, quiet: bool = False) -> Iterator[None]:
 def split_command(
     transcript: Annotated[Path, typer.Argument(help="Transcript text file (UTF-8 or Shift_JIS).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Script file to write.")] = Path("script.yaml"),
+    speakers: Annotated[
+        int | None, typer.Option("--speakers", min=2, max=50, help="How many people speak, hosts included.")
+    ] = None,
+    host: Annotated[
+        list[str] | None, typer.Option("--host", help="The interviewer's name (repeat for co-hosts).")
+    ] = None,
+    guest: Annotated[list[str] | None, typer.Option("--guest", help="A guest's name (repeat for each guest).")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Split a transcript into speaker turns and write an editable script file."""
+    hosts, guests = tuple(_hint_names(host, "--host")), tuple(_hint_names(guest, "--guest"))
+    if speakers is not None and len(hosts) + len(guests) > speakers:
+        raise typer.BadParameter(
+            f"{len(hosts) + len(guests)} names given for {speakers} speakers", param_hint="--speakers"
+        )
     with reported(quiet=quiet):
-        script = split(transcript, output)
+        script = split(transcript, output, Hints(speakers=speakers, hosts=hosts, guests=guests))
     turns = script.turns
     counts = Counter(turn.speaker for turn in turns)
     speakers, chapters = _count(len(script.speakers), "speaker"), _count(len(script.chapters), "chapter")
@@ -78,8 +101,16 @@ def split_command(
     if review:
         typer.echo(f"Check {len(review)} turns whose speaker is a guess (review: true in the file):")
         for turn in review:
-            typer.echo(f"  line {turn.line}: {turn.speaker}: {turn.text[:40]}")
+            typer.echo(f"  line {turn.line}: {turn.speaker}: {turn.text[:40]} ({turn.why or 'a guess'})")
     typer.echo(f"Edit it, then: podcast render {output}")
+
+
+def _hint_names(names: list[str] | None, option: str) -> list[str]:
+    """Names as given on the command line, stripped; an empty one is a usage error."""
+    cleaned = [unicodedata.normalize("NFKC", name).strip() for name in names or []]
+    if any(not name for name in cleaned):
+        raise typer.BadParameter("a name cannot be empty", param_hint=option)
+    return cleaned
 
 
 @app.command("render")

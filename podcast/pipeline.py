@@ -31,7 +31,7 @@ from .feed import (
     normalize_base_url,
 )
 from .files import atomic_path, writing
-from .model import Episode, Script, SpokenTurn
+from .model import Episode, Hints, Script, SpokenTurn
 from .readings import ReadingRow, find_terms, load_lexicon
 from .script import dump_script, load_script, parse_script, write_script
 from .synth import Progress, check_voices, synthesize_script
@@ -56,25 +56,22 @@ class Feed:
     episodes: tuple[PublishedEpisode, ...]  # newest first
 
 
-def split_transcript(path: Path) -> Script:
-    """Read a raw transcript and attribute its turns: the script a user reviews before rendering."""
-    transcript = parse_transcript(read_transcript(path), source=str(path))
-    return make_chapters(attribute(transcript))
-
-
-def load_input(path: Path) -> Script:
+def load_input(path: Path, hints: Hints | None = None) -> Script:
     """A script file as written (by suffix, or by its shape under any name), else a transcript split now."""
     if path.suffix.lower() in SCRIPT_SUFFIXES:
         return load_script(path)
     text = read_transcript(path)
     if _SCRIPT_TITLE.search(text) and _SCRIPT_CHAPTERS.search(text):
         return parse_script(text, source=str(path))
-    return make_chapters(attribute(parse_transcript(text, source=str(path))))
+    return make_chapters(attribute(parse_transcript(text, source=str(path)), hints))
 
 
-def split(transcript: Path, output: Path) -> Script:
-    """Split a transcript (or re-read a script file) and write the script file users edit."""
-    script = load_input(transcript)
+def split(transcript: Path, output: Path, hints: Hints | None = None) -> Script:
+    """Split a transcript (or re-read a script file) and write the script file users edit.
+
+    hints: who the user knows was there (speaker count, host and guest names); attribution follows them.
+    """
+    script = load_input(transcript, hints)
     write_script(script, output)
     return script
 

@@ -16,7 +16,7 @@ from .model import ROLES, Chapter, Role, Script, Speaker, Turn
 DEFAULT_ROLE: Role = "guest"
 
 _NO_WRAP = 1 << 30  # emitter line width: every turn stays on one line, however long
-_TURN_KEYS = ("speaker", "text", "line", "review")
+_TURN_KEYS = ("speaker", "text", "line", "review", "why")
 _NULL_TAG = "tag:yaml.org,2002:null"
 _BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # what YAML treats as line breaks
 _CAP_PROBLEMS: dict[Cap, str] = {  # script wording of the shared loader's caps
@@ -29,7 +29,7 @@ _HEADER = """\
 # speakers: id -> {name: shown in tags and transcript, role: host | guest | narrator}
 # chapters: each becomes an MP3 chapter; each turn is {speaker: <id>, text: what is said}.
 # Fix a speaker by changing a turn's id; split, merge, move or delete turns as you like.
-# line: is where the turn came from in the transcript; review: true marks a guessed speaker: check it.
+# line: is where the turn came from in the transcript; review: true marks a guessed speaker (why: says why): check it.
 # Extra keys (notes, ...) are ignored. Quote text that has ', ' or ': ' or starts with a symbol: 'like this'.
 """
 
@@ -165,7 +165,10 @@ def _turn(node: Node, speakers: dict[str, Speaker], source: str) -> Turn:
         if not isinstance(value, bool):
             raise _error(source, review_node, f"turn review: expected true or false, got {_shown(review_node)}")
         review = value
-    return Turn(speaker=speaker, text=text, line=line, review=review)
+    why = ""
+    if "why" in fields and not _is_null(why_node := fields["why"][1]):
+        why = _text(why_node, source, "turn why")
+    return Turn(speaker=speaker, text=text, line=line, review=review, why=why)
 
 
 def _compose(text: str, source: str) -> Node | None:
@@ -310,6 +313,8 @@ def _turn_data(turn: Turn) -> _Flow:
         data["line"] = turn.line
     if turn.review:
         data["review"] = True
+        if turn.why:
+            data["why"] = turn.why
     return data
 
 
