@@ -1,110 +1,137 @@
-"""Stage 2: Transcript -> Script: who says each paragraph, from labels or, failing that, from the text."""
+"""Stage 2: Transcript -> Script: who says each paragraph, from labels or, failing that, from the text.
+
+Unlabelled text is decoded in two passes over the whole transcript, each a linear-chain model: host or guest
+(cue weights fitted on labelled transcripts, podcast/data/attribution.json), then which guest (names
+addressed, self-introductions, third-person mentions). Each decision keeps its probability; unsure ones are
+marked for review with the reason.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
 
-from .evidence import (
-    Guest,
+import numpy as np
+
+from .cues import (
+    CUES,
+    SWITCH_CUES,
+    Paragraph,
     addressed,
-    asks_both,
-    cut_in_by,
-    find_guests,
-    host_name,
-    identified,
-    identities,
-    is_aside,
-    mentioned,
-    replies_to_other,
-    third_person,
-    title_guests,
+    asks,
+    cue_vector,
+    honoured_names,
+    hosts,
+    own_name,
+    requests,
+    switch_vector,
 )
-from .model import Chapter, Script, Speaker, Transcript, Turn, Utterance
-from .text import is_question, slugify, split_sentences
+from .errors import ConfigError
+from .model import Chapter, Hints, Script, Speaker, Transcript, Turn, Utterance
+from .sequence import Chain, RoleWeights, marginals, role_chain, viterbi
+from .text import slugify
 
 HOST_ID = "host"
 HOST_NAME = "聞き手"  # the interviewer, until the text says who they are
 GUEST_NAME = "ゲスト"  # a guest the text never names
 HOST_LABELS = frozenset(
-    {"Q", "――", "—", "聞き手", "司会", "インタビュアー", "編集部", "記者", "MC", "Interviewer", "Host"}
+    {
+        "Q",
+        "――",
+        "—",
+        "聞き手",
+        "司会",
+        "司会者",
+        "インタビュアー",
+        "編集部",
+        "記者",
+        "MC",
+        "Interviewer",
+        "Host",
+        "質問者",
+    }
 )
 GUEST_LABELS = frozenset({"A"})  # Q&A layout: the answerer, named from the title when it names one guest
-HEDGE_MAX_CHARS = 40  # 「…と知っていますが。」 after a question: still the interviewer talking
-SPLIT_MIN_CHARS = 15  # a question this long opening a paragraph of answer is the interviewer's
-FOLLOW_UP_MAX_CHARS = 20  # 「なぜそれが退屈なのですか?」: a short question goes back to whoever just spoke
-REACTION_MAX_CHARS = 40  # 「へぇ、そうだったんですか。」
-THANKS_MAX_CHARS = 60  # 「本日はありがとうございました。」; a long paragraph that thanks is an answer
-INTERJECTION_MAX_CHARS = 20  # 「はい、そうでした。」 inside an answer: maybe the other guest chiming in
+LABELLED_MIN_SHARE = 0.1  # of paragraphs: fewer labels than this and the text is read as unlabelled
+ROLE_SURE = 0.8  # below this probability of host-or-guest, a turn is marked for review
+GUEST_SURE = 0.6  # below this probability of which guest, likewise
+REVIEW_MAX_SHARE = 0.25  # flag at most this share of turns: the least sure first
+# Which-guest chain, as probabilities (a few plain numbers rather than fitted: the data name few guests).
+CALLED = 0.9  # the guest the host just called by name answers
+STAY_AFTER_QUESTION = 0.6  # an unaddressed question goes back to whoever answered last
+STAY_IN_ANSWER = 0.85  # a guest paragraph right after another guest's is the same guest
+STAY_ACROSS_SEGMENT = 0.3  # … unless a speech-to-text segment break sits between them
+OWN_NAME_ODDS = 30.0  # 「開発部の野村です」 is said by 野村
+MENTION_ODDS = 0.15  # 「野村さんが作った」 is rarely said by 野村
 
-_STEER = re.compile(
-    r"聞きたい|お聞きし|伺い|聞かせて|教えて(?:ください|いただけ)|始めたいと思います|話を(?:移|変え)|私の質問は|質問させて|(?:一言|お話)を?お願いします"
-)
-_REACTION = re.compile(r"^(?:へぇ|へー|ほう|なるほど|おお|わあ|本当ですか|そうなんですか)|んですね[。！]?$")
-_PRAISE = re.compile(
-    r"素晴らしい(?:です|ですね|と思います)|(?:すごい|面白い|興味深い|心強い|頼もしい|羨ましい|うらやましい|いい話|良い話|いいお話)ですね"
-)
-_YOU = re.compile(r"あなた(?!たち|方|がた)")  # singular "you": the guest who just spoke
-_FOLLOW_UP = re.compile(r"^(?:なぜ|どうして|それ|その|そこ|じゃあ|もっと|他に|ほかに)")
-_THANKS = re.compile(r"ありがとうございま")
-_HOST_THANKS = re.compile(r"本日は|今日は|お忙しい|お時間|お二人|皆さん")  # thanking for the interview itself
-
-
-@dataclass(frozen=True, slots=True)
-class _Move:
-    """How a paragraph reads: an interviewer's move, or an answer."""
-
-    host: bool  # the interviewer speaks
-    strong: bool  # a question or an explicit request, not a guessed reaction
-    cut: int = 0  # > 0: the interviewer asks up to this offset, then a guest answers
+_ANONYMOUS = re.compile(r"^(?:話者|Speaker|SPEAKER|spk)[ _]?\d+$", re.IGNORECASE)
+_NAME_PARTS = re.compile(r"[・=＝ \u3000]")
+_KATAKANA_NAME = r"[ァ-ヶ][ァ-ヶー]+(?:[・=＝][ァ-ヶ][ァ-ヶー]+)*"
+_TITLE_NAME = re.compile(rf"^(?:{_KATAKANA_NAME}|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}}|[一-龥々]{{2,6}}(?:さん|氏|先生))$")
+_TITLE_PARTS = re.compile(r"\s*(?:\||｜|：|:| - |×|＆|&|と)\s*")
+_TITLE_HONORED = re.compile(rf"({_KATAKANA_NAME}|[一-龥々]{{2,6}})(?:さん|氏|先生)")
 
 
 @dataclass(frozen=True, slots=True)
-class _Guess:
-    """Who is expected to answer the interviewer's latest move."""
+class _Person:
+    """Someone who may speak: a display name and the forms the text uses for them."""
 
-    index: int  # into the guest list
-    named: bool  # the question names the addressee (or there is only one guest)
-    doubtful: bool  # a default that may well be wrong: mark the answer for review
-    about: int | None = None  # the guest the question is about, who may cut in before the other answers
-    default: bool = False  # a fresh topic with no name: what guests say of themselves may override it
+    name: str
+    aliases: tuple[str, ...]
 
 
-@dataclass(slots=True)
-class _Floor:
-    """Running state while reading an unlabelled interview: who holds the floor and what is known."""
-
-    profiles: list[set[str]]  # per guest: identity words they used of themselves (「投資家として」)
-    guess: _Guess = _Guess(0, named=True, doubtful=False)  # who should answer the interviewer's last move
-    last: int = 0  # the guest who spoke last
-    owner: int = 0  # the guest answering the current question, across asides by the other
-    chars: int = 0  # how much guests said since the interviewer last spoke
-    fresh: bool = False  # the next answer paragraph is the first after an interviewer's move
-    anchored: bool = False  # the current answer's speaker rests on a name, not on a default
-    aside: bool = False  # the last paragraph was a guest cutting into another's answer
-    both: bool = False  # the interviewer's last move addressed both guests
-    previous: str = ""  # the last guest paragraph since the interviewer spoke
+@cache
+def role_weights() -> RoleWeights:
+    """The fitted host-vs-guest model shipped with the package."""
+    raw = json.loads(resources.files("podcast").joinpath("data/attribution.json").read_text(encoding="utf-8"))
+    return weights_from_json(raw)
 
 
-def attribute(transcript: Transcript) -> Script:
+def weights_from_json(raw: dict[str, object]) -> RoleWeights:
+    """RoleWeights from its JSON form, checked against the cues this code computes."""
+    cues = tuple(str(c) for c in raw["cues"])  # type: ignore[attr-defined]
+    switch_cues = tuple(str(c) for c in raw["switch_cues"])  # type: ignore[attr-defined]
+    if cues != CUES or switch_cues != SWITCH_CUES:
+        raise ConfigError("podcast/data/attribution.json: cue list differs from podcast.cues (refit it)")
+    return RoleWeights(
+        cues=cues,
+        weights=tuple(float(w) for w in raw["weights"]),  # type: ignore[attr-defined]
+        switch_cues=switch_cues,
+        switch_weights=tuple(float(w) for w in raw["switch_weights"]),  # type: ignore[attr-defined]
+        plain=tuple(tuple(float(x) for x in row) for row in raw["plain"]),  # type: ignore[arg-type, attr-defined]
+        start=tuple(float(x) for x in raw["start"]),  # type: ignore[arg-type, attr-defined]
+    )
+
+
+def attribute(transcript: Transcript, hints: Hints | None = None, *, weights: RoleWeights | None = None) -> Script:
     """Decide who says each paragraph and group the turns into one chapter per heading."""
+    hints = hints or Hints()
+    weights = weights or role_weights()
     paragraphs = [u for u in transcript.utterances if not u.heading]
-    if any(u.label for u in paragraphs):
-        speakers, turns = _from_labels(paragraphs, transcript.title)
+    labelled = sum(u.label is not None for u in paragraphs)
+    # A stray `注：` or `-->` is no layout: labels count when there are a few of them.
+    if labelled >= max(2, LABELLED_MIN_SHARE * len(paragraphs)):
+        speakers, turns = _from_labels(paragraphs, transcript, hints, weights)
     else:
-        speakers, turns = _from_text(paragraphs, transcript.title)
+        speakers, turns = _from_text(paragraphs, transcript, hints, weights)
+    turns = _cap_reviews(turns)
     chapters: list[Chapter] = []
     title, current = transcript.title, list[Turn]()
-    by_line = iter(turns)
+    by_paragraph = iter(turns)
     for utterance in transcript.utterances:
         if utterance.heading:
             if current:
                 chapters.append(Chapter(title, tuple(current)))
             title, current = utterance.text, []
         else:
-            current.extend(next(by_line))
+            current.append(next(by_paragraph))
     if current:
         chapters.append(Chapter(title, tuple(current)))
     used = list(dict.fromkeys(turn.speaker for chapter in chapters for turn in chapter.turns))
@@ -116,237 +143,392 @@ def attribute(transcript: Transcript) -> Script:
     )
 
 
+def host_probabilities(paragraphs: Sequence[Utterance], weights: RoleWeights) -> tuple[list[bool], list[float]]:
+    """Viterbi host/guest for each paragraph and the probability that it is the host's."""
+    if not paragraphs:
+        return [], []
+    cues, switches = _cue_matrix(paragraphs)
+    chain = role_chain(weights, cues, switches)
+    path = viterbi(chain)
+    _, single, _ = marginals(chain)
+    return [state == 0 for state in path], [float(p) for p in single[:, 0]]
+
+
+def _cue_matrix(paragraphs: Sequence[Utterance]) -> tuple[np.ndarray, np.ndarray]:
+    """Who-speaks cues (n, len(CUES)) and turn-taking cues (n, len(SWITCH_CUES)) of each paragraph."""
+    items = [Paragraph(u.text, u.segment) for u in paragraphs]
+    n = len(items)
+    cues = np.asarray([cue_vector(items, i) for i in range(n)], dtype=float).reshape(n, len(CUES))
+    switches = np.asarray([switch_vector(items, i) for i in range(n)], dtype=float).reshape(n, len(SWITCH_CUES))
+    return cues, switches
+
+
+def _cap_reviews(turns: list[Turn]) -> list[Turn]:
+    """Keep review flags to the least sure REVIEW_MAX_SHARE of turns: a list nobody reads helps nobody."""
+    flagged = [i for i, t in enumerate(turns) if t.review]
+    limit = math.floor(len(turns) * REVIEW_MAX_SHARE)
+    if len(flagged) <= limit:
+        return turns
+    keep = set(sorted(flagged, key=lambda i: turns[i].sure)[:limit])
+    return [t if i in keep or not t.review else replace(t, review=False, why="") for i, t in enumerate(turns)]
+
+
 # --- labelled transcripts -------------------------------------------------------------------
 
 
-def _from_labels(paragraphs: Sequence[Utterance], title: str) -> tuple[dict[str, Speaker], list[list[Turn]]]:
-    """Honour every label; aliases join; the host is the Q/―― label, else whoever asks most."""
+def _from_labels(
+    paragraphs: Sequence[Utterance], transcript: Transcript, hints: Hints, weights: RoleWeights
+) -> tuple[dict[str, Speaker], list[Turn]]:
+    """Honour every label; aliases join; hosts are the marked labels, else the speakers who mostly ask."""
     labels = list(dict.fromkeys(u.label for u in paragraphs if u.label))
-    canon = _join_aliases(labels)
-    hosts = {canon[label] for label in labels if label in HOST_LABELS}
-    if not hosts:
-        asked = Counter(canon[u.label] for u in paragraphs if u.label and _asks(u.text))
-        hosts = {asked.most_common(1)[0][0] if asked else canon[labels[0]]}
-    only_host_labels = set(canon.values()) <= hosts
-    named = title_guests(title)
-    ids: dict[str, str] = {}
+    people = _known_people(transcript, hints)
+    canon = _join_aliases(labels, people)
+    hosts_named = {_canon_name(h, canon, people) for h in hints.hosts}
+    hosts_named |= {canon.get(p.name, p.name) for p in transcript.participants if p.role == "host"}
+    fixed = {canon[label]: True for label in labels if label in HOST_LABELS or canon[label] in hosts_named}
+    fixed |= {_canon_name(g, canon, people): False for g in hints.guests}
+    fixed |= {canon[label]: False for label in labels if label in GUEST_LABELS}
+    hosts_set = _askers(paragraphs, canon, weights, fixed=fixed)
+    only_host_labels = set(canon.values()) <= hosts_set
+    title_people = _title_people(transcript.title)
     speakers: dict[str, Speaker] = {}
+    ids: dict[str, str] = {}
+    anonymous = 0
     for name in dict.fromkeys(canon[label] for label in labels):
-        if name in hosts:
-            ids[name] = HOST_ID
-            display = HOST_NAME if name in HOST_LABELS else name
-            speakers.setdefault(HOST_ID, Speaker(HOST_ID, display, "host"))
-        else:
-            display = name
-            if name in GUEST_LABELS:  # 「A」 is no name: use the title's guest when it names one
-                display = named[0].name if len(named) == 1 else GUEST_NAME
-            ids[name] = _guest_id(display, speakers)
-            speakers[ids[name]] = Speaker(ids[name], display, "guest")
+        if name in hosts_set:
+            ids[name] = HOST_ID if HOST_ID not in speakers else _next_id("host", speakers)
+            display = _host_display(name, transcript, hints)
+            speakers[ids[name]] = Speaker(ids[name], display, "host")
+            continue
+        display = _display(name, people)
+        if name in GUEST_LABELS:  # 「A」 is no name: use the title's guest when it names one
+            display = title_people[0].name if len(title_people) == 1 else (hints.guests or (GUEST_NAME,))[0]
+        elif _ANONYMOUS.match(name):
+            anonymous += 1
+            display = f"話者{anonymous}"
+        ids[name] = _guest_id(display, speakers)
+        speakers[ids[name]] = Speaker(ids[name], display, "guest")
+    turns: list[Turn] = []
     if only_host_labels:
-        # ―― marks the interviewer; the unmarked paragraphs are the (single) guest's answers.
-        display = named[0].name if named else GUEST_NAME
-        speakers["guest1"] = Speaker("guest1", display, "guest")
-    turns: list[list[Turn]] = []
+        # ―― marks the interviewer; the unmarked paragraphs are the guests' answers: which guest is decoded.
+        is_host = [u.label is not None for u in paragraphs]
+        guests = _guests(paragraphs, is_host, transcript, hints, people)
+        gids = []
+        for person in guests:
+            gids.append(_guest_id(person.name, speakers))
+            speakers[gids[-1]] = Speaker(gids[-1], person.name, "guest")
+        who, sure = _which_guest(paragraphs, is_host, guests)
+        for i, u in enumerate(paragraphs):
+            if is_host[i]:
+                turns.append(Turn(ids[canon[u.label or ""]], u.text, u.line, sure=1.0))
+            else:
+                review = len(guests) > 1 and sure[i] < GUEST_SURE
+                why = "which guest answers is a guess" if review else ""
+                turns.append(Turn(gids[who[i]], u.text, u.line, review=review, why=why, sure=sure[i]))
+        return speakers, turns
     previous: str | None = None
     for u in paragraphs:
         if u.label:
             previous = ids[canon[u.label]]
-            turns.append([Turn(previous, u.text, u.line)])
-        elif only_host_labels:
-            turns.append([Turn("guest1", u.text, u.line)])
+            turns.append(Turn(previous, u.text, u.line, sure=1.0))
         else:
-            # An unlabelled paragraph continues the last speaker's answer; before any label, guess the host.
-            turns.append([Turn(previous or HOST_ID, u.text, u.line, review=previous is None)])
-            speakers.setdefault(HOST_ID, Speaker(HOST_ID, HOST_NAME, "host"))
+            # An unlabelled paragraph continues the last speaker's turn; before any label, guess the host.
+            if previous is None:
+                speakers.setdefault(HOST_ID, Speaker(HOST_ID, HOST_NAME, "host"))
+            who = previous or HOST_ID
+            why = "" if previous else "no label before it: guessed the host"
+            turns.append(Turn(who, u.text, u.line, review=previous is None, why=why, sure=0.9 if previous else 0.5))
     return speakers, turns
 
 
-def _join_aliases(labels: Sequence[str]) -> dict[str, str]:
-    """Map each label to its fullest form: 「松木」 joins 「はてな松木」 when that is the only match."""
+def _askers(
+    paragraphs: Sequence[Utterance], canon: dict[str, str], weights: RoleWeights, *, fixed: dict[str, bool]
+) -> set[str]:
+    """The speakers on the asking side: the split of speakers into hosts and guests that the model scores highest.
+
+    Scoring whole sequences, not speakers one by one, lets turn-taking count: questioners are the ones whose
+    turns are answered (a council's several questioners, a group interview's onlookers).
+    """
+    labelled = [u for u in paragraphs if u.label]
+    names = [canon[u.label or ""] for u in labelled]
+    people = list(dict.fromkeys(names))
+    cues, switches = _cue_matrix(labelled)
+    chain = role_chain(weights, cues, switches)
+    _, p_host = host_probabilities(labelled, _no_turn_taking(weights))
+    mean = {who: float(np.mean([p for n, p in zip(names, p_host, strict=True) if n == who])) for who in people}
+
+    def score(hosts: set[str]) -> float:
+        states = np.asarray([0 if n in hosts else 1 for n in names])
+        total = chain.start[states[0]] + chain.emissions[np.arange(len(states)), states].sum()
+        return float(total + chain.transitions[np.arange(len(states) - 1), states[:-1], states[1:]].sum())
+
+    hosts = {who for who, is_host in fixed.items() if is_host}
+    free = [who for who in people if who not in fixed]
+    if not hosts and free:
+        hosts.add(max(free, key=lambda who: (mean[who], people.index(who) * -1)))
+    best = score(hosts)
+    for _ in range(len(free)):  # flip one speaker at a time while the score rises
+        trials = [(score(hosts ^ {who}), who) for who in free if hosts ^ {who}]
+        top, who = max(trials, default=(best, ""))
+        if top <= best:
+            break
+        hosts, best = hosts ^ {who}, top
+    return hosts
+
+
+def _no_turn_taking(weights: RoleWeights) -> RoleWeights:
+    """The cue weights alone: each paragraph judged by its own wording."""
+    return replace(weights, plain=((0.0, 0.0), (0.0, 0.0)), switch_weights=(0.0,) * len(weights.switch_weights))
+
+
+def _join_aliases(labels: Sequence[str], people: Sequence[_Person]) -> dict[str, str]:
+    """Map each label to its fullest form: 「松木」 joins 「はてな松木」, or the listed 「松木太郎」."""
     canon = {label: label for label in labels}
     for short in labels:
-        if short in HOST_LABELS or short in GUEST_LABELS or len(short) < 2:
+        if short in HOST_LABELS or short in GUEST_LABELS or _ANONYMOUS.match(short):
+            continue
+        listed = [p.name for p in people if short == p.name or short in p.aliases or _is_alias(short, p.name)]
+        if len(listed) == 1:
+            canon[short] = listed[0]
             continue
         longer = [
             other
             for other in labels
             if other != short and len(other) > len(short) and _is_alias(short, other) and other not in HOST_LABELS
         ]
-        if len(longer) == 1:
+        if len(longer) == 1 and len(short) >= 2:
             canon[short] = longer[0]
     return canon
 
 
+def _canon_name(name: str, canon: dict[str, str], people: Sequence[_Person]) -> str:
+    """A hint or participant name in the form the labels were joined to."""
+    for label, full in canon.items():
+        if name in (label, full) or _is_alias(label, name) or _is_alias(name, full):
+            return full
+    return name
+
+
 def _is_alias(short: str, long: str) -> bool:
+    if short == long:
+        return True
     if short.isascii() and long.isascii():
         return set(short.lower().split()) <= set(long.lower().split())
-    return long.startswith(short) or long.endswith(short)
+    return len(short) >= 2 and (long.startswith(short) or long.endswith(short))
 
 
-def _asks(text: str) -> bool:
-    return any(is_question(sentence) for sentence in split_sentences(text))
+def _display(name: str, people: Sequence[_Person]) -> str:
+    for person in people:
+        if name == person.name or name in person.aliases:
+            return person.name
+    return name
+
+
+def _host_display(name: str, transcript: Transcript, hints: Hints) -> str:
+    if hints.hosts:
+        return hints.hosts[0]
+    listed = [p.name for p in transcript.participants if p.role == "host"]
+    if name in HOST_LABELS:
+        return listed[0] if listed else HOST_NAME
+    return name
 
 
 def _guest_id(name: str, speakers: dict[str, Speaker]) -> str:
     """A short ASCII id: the slug of a Latin name, else guest1, guest2, …"""
     slug = slugify(name)
-    if name.isascii() and len(slug) >= 2 and slug not in speakers and slug != HOST_ID and name not in GUEST_LABELS:
+    if name.isascii() and len(slug) >= 2 and slug not in speakers and not slug.startswith(HOST_ID):
         return slug
-    n = 1 + sum(speaker.role == "guest" for speaker in speakers.values())
-    while f"guest{n}" in speakers:
+    return _next_id("guest", speakers)
+
+
+def _next_id(prefix: str, speakers: dict[str, Speaker]) -> str:
+    n = 1 + sum(sid.startswith(prefix) for sid in speakers)
+    while f"{prefix}{n}" in speakers:
         n += 1
-    return f"guest{n}"
+    return f"{prefix}{n}"
 
 
 # --- unlabelled transcripts -----------------------------------------------------------------
 
 
-def _from_text(paragraphs: Sequence[Utterance], title: str) -> tuple[dict[str, Speaker], list[list[Turn]]]:
-    """Read the interviewer's moves and the names they address to decide who answers each question."""
-    moves = [_move(u.text, i, paragraphs) for i, u in enumerate(paragraphs)]
-    guests = find_guests(title, [u.text for u, m in zip(paragraphs, moves, strict=True) if m.host])
-    ids = [f"guest{n}" for n in range(1, len(guests) + 1)] or ["guest1"]
-    speakers: dict[str, Speaker] = {HOST_ID: Speaker(HOST_ID, _host(paragraphs, moves), "host")}
-    for sid, guest in zip(ids, guests or [Guest(GUEST_NAME, ())], strict=True):
-        speakers[sid] = Speaker(sid, guest.name, "guest")
-    turns: list[list[Turn]] = []
-    floor = _Floor(profiles=[set() for _ in guests])
-    for i, (u, m) in enumerate(zip(paragraphs, moves, strict=True)):
-        answer, out = u.text, []
-        if m.host:
-            asked = u.text[: m.cut] if m.cut else u.text
-            out.append(Turn(HOST_ID, asked.strip(), u.line, review=not m.strong))
-            brief = floor.chars <= INTERJECTION_MAX_CHARS
-            floor.guess = _addressee(asked, guests, floor.last, brief=brief, profiles=floor.profiles)
-            floor.fresh, floor.chars, floor.both, floor.previous = True, 0, asks_both(asked), ""
-            answer = u.text[m.cut :].strip() if m.cut else ""
-        if answer:
-            block = [p.text for p in paragraphs[i + 1 : i + 1 + _block_len(moves[i + 1 :])]]
-            who, review = _answerer(answer, guests, floor, block)
-            out.append(Turn(ids[who], answer, u.line, review=review))
-        turns.append(out)
+def _from_text(
+    paragraphs: Sequence[Utterance], transcript: Transcript, hints: Hints, weights: RoleWeights
+) -> tuple[dict[str, Speaker], list[Turn]]:
+    """Host or guest for every paragraph at once, then which guest, each with its probability."""
+    is_host, p_host = host_probabilities(paragraphs, weights)
+    people = _known_people(transcript, hints)
+    host_display = _host_name(paragraphs, is_host, transcript, hints)
+    guests = _guests(paragraphs, is_host, transcript, hints, people, host=host_display)
+    speakers: dict[str, Speaker] = {HOST_ID: Speaker(HOST_ID, host_display, "host")}
+    gids = []
+    for person in guests:
+        gids.append(_guest_id(person.name, speakers))
+        speakers[gids[-1]] = Speaker(gids[-1], person.name, "guest")
+    who, guest_sure = _which_guest(paragraphs, is_host, guests)
+    turns = []
+    for i, u in enumerate(paragraphs):
+        role_sure = p_host[i] if is_host[i] else 1 - p_host[i]
+        if is_host[i]:
+            sure, why = role_sure, "host or guest is unclear" if role_sure < ROLE_SURE else ""
+            turns.append(Turn(HOST_ID, u.text, u.line, review=bool(why), why=why, sure=sure))
+            continue
+        sure = role_sure * guest_sure[i]
+        why = ""
+        if role_sure < ROLE_SURE:
+            why = "host or guest is unclear"
+        elif len(guests) > 1 and guest_sure[i] < GUEST_SURE:
+            why = "which guest answers is a guess"
+        turns.append(Turn(gids[who[i]], u.text, u.line, review=bool(why), why=why, sure=sure))
     return speakers, turns
 
 
-def _answerer(answer: str, guests: Sequence[Guest], floor: _Floor, block: Sequence[str]) -> tuple[int, bool]:
-    """Which guest says an answer paragraph, and whether that is a guess to review; updates floor."""
-    fresh, guess, short = floor.fresh, floor.guess, len(answer) <= REACTION_MAX_CHARS
-    own = third_person(answer, guests, guess.index if fresh else floor.last)
-    other = _other(floor.last, guests)
-    aside, review, anchored = False, False, floor.anchored
-    if guess.about is not None and (fresh or guess.about != floor.last) and short and is_aside(answer):
-        who, review, aside = guess.about, True, True  # the guest being talked about cuts in first
-    elif own is not None:
-        who, anchored = own, True
-    elif not fresh and other is not None and replies_to_other(answer):
-        who, aside = other, short  # 「私はそのことを知りませんでした」: said of the other guest's story
-    elif not fresh and other is not None and short and cut_in_by(floor.previous, guests, floor.last) == other:
-        who, review, aside = other, True, True  # 「…サムに勝ったのは初めてですが…」 cut off: Sam answers back
-    elif not fresh and other is not None and floor.both and short and len(floor.previous) <= REACTION_MAX_CHARS:
-        who, review = other, True  # a short reply each to a question put to both
-    elif not fresh:
-        who = floor.owner if floor.aside else floor.last  # an answer runs on over several paragraphs
-        review = len(guests) > 1 and (
-            len(answer) <= INTERJECTION_MAX_CHARS or len(mentioned(answer, guests)) == len(guests)
-        )
-    elif guess.named:
-        who, anchored = guess.index, True
-    else:
-        # No name in the question: who they say they are, else the first name mentioned later on, decides.
-        later = next((e for e in (third_person(t, guests, guess.index) for t in block) if e is not None), None)
-        known = identified(answer, floor.profiles) if guess.default else None  # a follow-up outranks it
-        anchored = False
-        if known is not None:
-            who = known
+def _known_people(transcript: Transcript, hints: Hints) -> list[_Person]:
+    """People named before anyone speaks: the user's hints, then the participant list."""
+    people = [_person(name) for name in (*hints.hosts, *hints.guests)]
+    for p in transcript.participants:
+        if not any(_is_alias(p.name, q.name) or _is_alias(q.name, p.name) for q in people):
+            people.append(_Person(p.name, tuple(dict.fromkeys((p.name, *p.aliases, *_parts(p.name))))))
+    return people
+
+
+def _person(name: str) -> _Person:
+    return _Person(name, tuple(dict.fromkeys((name, *_parts(name)))))
+
+
+def _parts(name: str) -> list[str]:
+    parts = [p for p in _NAME_PARTS.split(name) if len(p) >= 2]
+    return parts if len(parts) > 1 else []
+
+
+def _title_people(title: str) -> list[_Person]:
+    """People a title names: the 「ミカ・タナベ × ジョージ・ハラ | …」 head, or 〜さん / 〜氏 anywhere."""
+    names: list[str] = []
+    for part in _TITLE_PARTS.split(unicodedata.normalize("NFC", title).strip()):
+        if _TITLE_NAME.match(part.strip()):
+            names.append(re.sub(r"(?:さん|氏|先生)$", "", part.strip()))
         else:
-            who = guess.index if later is None else later
-            review = guess.doubtful if later is None else later != guess.index
-            anchored = False  # a name further on is indirect: do not learn who this guest is from it
-    if not aside:
-        floor.owner = who
-        floor.anchored = anchored
-        if anchored and not review:
-            floor.profiles[who] |= identities(answer)
-    floor.last, floor.fresh, floor.aside = who, False, aside
-    floor.chars += len(answer)
-    floor.previous = answer
-    return who, review
+            break  # names lead the title; the rest is the topic
+    names += [found[1] for found in _TITLE_HONORED.finditer(title) if found[1] not in names]
+    return [_person(name) for name in names]
 
 
-def _other(last: int, guests: Sequence[Guest]) -> int | None:
-    """The one other guest, when there are exactly two."""
-    return 1 - last if len(guests) == 2 else None
+def _host_name(paragraphs: Sequence[Utterance], is_host: Sequence[bool], transcript: Transcript, hints: Hints) -> str:
+    """The interviewer's name: a hint, the participant list, 「司会の森です」 in a host paragraph, else 聞き手."""
+    if hints.hosts:
+        return hints.hosts[0]
+    listed = [p.name for p in transcript.participants if p.role == "host"]
+    if listed:
+        return listed[0]
+    for u, host in zip(paragraphs, is_host, strict=True):
+        if host and hosts(u.text):
+            name = own_name(u.text)
+            if name:
+                return name
+    return HOST_NAME
 
 
-def _move(text: str, index: int, paragraphs: Sequence[Utterance]) -> _Move:
-    """Classify a paragraph: question, request, reaction or thanks -> interviewer; else an answer."""
-    sentences = split_sentences(text)
-    asked = [n for n, sentence in enumerate(sentences) if is_question(sentence)]
-    if asked:
-        tail = sentences[asked[-1] + 1 :]
-        if not tail or (len(tail) == 1 and len(tail[0]) <= HEDGE_MAX_CHARS):
-            return _Move(host=True, strong=True)
-        if asked[0] == 0 and len(tail) >= 2:
-            cut = _offset_after(text, sentences[: asked[-1] + 1])
-            if cut >= SPLIT_MIN_CHARS:
-                return _Move(host=True, strong=True, cut=cut)
-    if _STEER.search(text):
-        return _Move(host=True, strong=True)
-    if _THANKS.search(text) and not text.startswith("こちらこそ"):
-        previous = paragraphs[index - 1].text if index else ""
-        # The closing thanks is the interviewer's, unless it answers the interviewer's own thanks.
-        closing = index == len(paragraphs) - 1 and not _THANKS.search(previous)
-        if (_HOST_THANKS.search(text) and len(text) <= THANKS_MAX_CHARS) or index == 0 or closing:
-            return _Move(host=True, strong=True)
-    short = len(text) <= REACTION_MAX_CHARS
-    if (short and (_REACTION.search(text) or _PRAISE.search(text))) or (_YOU.search(text) and _PRAISE.search(text)):
-        return _Move(host=True, strong=False)
-    if re.search(r"あなたたち|お二人", text) and _PRAISE.search(text):
-        return _Move(host=True, strong=False)
-    return _Move(host=False, strong=True)
+def _guests(
+    paragraphs: Sequence[Utterance],
+    is_host: Sequence[bool],
+    transcript: Transcript,
+    hints: Hints,
+    people: Sequence[_Person],
+    *,
+    host: str = HOST_NAME,
+) -> list[_Person]:
+    """Who the guests are: hints, the participant list, the title, names the host calls, names guests give."""
+    host_forms = {host, *_parts(host), *hints.hosts}
+    host_forms |= {p.name for p in transcript.participants if p.role == "host"}
+    found: list[_Person] = [_person(name) for name in hints.guests]
+    if not hints.guests:
+        found += [q for q in people if q.name not in host_forms and q.name not in hints.hosts]
+        found += _title_people(transcript.title)
+        for u, asking in zip(paragraphs, is_host, strict=True):
+            names = addressed(u.text) if asking else [n for n in [own_name(u.text)] if n]
+            found += [_person(name) for name in names if name not in host_forms]
+    guests: list[_Person] = []
+    for person in found:
+        same = next((g for g in guests if _same_person(g, person)), None)
+        if same is None:
+            guests.append(person)
+    limit = None
+    if hints.speakers is not None:
+        limit = max(1, hints.speakers - max(1, len(hints.hosts)))
+    if limit is not None and len(guests) > limit:
+        guests = guests[:limit]
+    if not guests or (limit is not None and len(guests) < limit and not hints.guests):
+        while len(guests) < (limit or 1):
+            guests.append(_Person(f"{GUEST_NAME}{len(guests) + 1}" if limit and limit > 1 else GUEST_NAME, ()))
+    return guests
 
 
-def _offset_after(text: str, sentences: Sequence[str]) -> int:
-    """Where the given leading sentences of text end, in the original string."""
-    at = 0
-    for sentence in sentences:
-        found = text.find(sentence, at)
-        if found < 0:
-            return 0  # split_sentences reshaped the text: do not cut
-        at = found + len(sentence)
-    return at
+def _same_person(a: _Person, b: _Person) -> bool:
+    return any(_is_alias(x, y) or _is_alias(y, x) for x in a.aliases or (a.name,) for y in b.aliases or (b.name,))
 
 
-def _block_len(moves: Sequence[_Move]) -> int:
-    """How many answer paragraphs follow before the interviewer speaks again."""
-    n = 0
-    while n < len(moves) and not moves[n].host:
-        n += 1
-    return n
+def _matches(name: str, person: _Person) -> bool:
+    return any(_is_alias(name, alias) or _is_alias(alias, name) for alias in person.aliases or (person.name,))
 
 
-def _addressee(
-    question: str, guests: Sequence[Guest], last: int, *, brief: bool, profiles: Sequence[set[str]]
-) -> _Guess:
-    """Who should answer a question; brief: the last answer was a word or two, so this follows it up."""
-    called = addressed(question, guests)
-    if called is not None:
-        others = [n for n in mentioned(question, guests) if n != called]  # 「佐々木さんから見て、高橋さんは…」
-        return _Guess(called, named=True, doubtful=False, about=others[0] if len(others) == 1 else None)
-    about = mentioned(question, guests)
-    if len(guests) == 2 and len(about) == 1:
-        # 「ブラッドが素晴らしいところは？」: ask the other
-        return _Guess(1 - about[0], named=True, doubtful=False, about=about[0])
-    if len(guests) <= 1:
-        return _Guess(0, named=True, doubtful=False)
-    known = identified(question.replace("あなた", "私"), profiles)  # 「投資家として、あなたは…」
-    if known is not None:
-        return _Guess(known, named=True, doubtful=False)
-    if brief or len(question) <= FOLLOW_UP_MAX_CHARS or _FOLLOW_UP.match(question) or _YOU.search(question):
-        return _Guess(last, named=False, doubtful=False)  # a follow-up goes back to whoever just spoke
-    return _Guess(0, named=False, doubtful=last != 0, default=True)  # a fresh topic goes to the main (title) guest
+def _which_guest(
+    paragraphs: Sequence[Utterance], is_host: Sequence[bool], guests: Sequence[_Person]
+) -> tuple[list[int], list[float]]:
+    """Which guest says each guest paragraph (index into guests; 0 for host paragraphs) and how sure."""
+    n = len(guests)
+    order = [i for i, host in enumerate(is_host) if not host]
+    who = [0] * len(paragraphs)
+    sure = [1.0] * len(paragraphs)
+    if n <= 1 or not order:
+        return who, sure
+    emissions = np.zeros((len(order), n))
+    transitions = np.zeros((max(len(order) - 1, 0), n, n))
+    called: int | None = None
+    start = np.full(n, math.log(1 / n))
+    for k, i in enumerate(order):
+        text = paragraphs[i].text
+        said = own_name(text)
+        named = honoured_names(text)
+        for g, person in enumerate(guests):
+            if said and _matches(said, person):
+                emissions[k, g] += math.log(OWN_NAME_ODDS)
+            elif any(_matches(name, person) for name in named) or _mentions(text, person):
+                emissions[k, g] += math.log(MENTION_ODDS)
+        fresh = k == 0 or order[k - 1] != i - 1  # a host paragraph came between
+        if fresh:
+            asked = next((j for j in range(i - 1, -1, -1) if is_host[j]), None)
+            names = addressed(paragraphs[asked].text) if asked is not None else []
+            called = next((g for g, p in enumerate(guests) if any(_matches(x, p) for x in names)), None)
+        move = _guest_moves(n, fresh=fresh, called=called, segment=paragraphs[i].segment, asks=asks(text))
+        if k == 0:
+            start = move[0]
+        else:
+            transitions[k - 1] = move
+    chain = Chain(emissions, transitions, start)
+    path = viterbi(chain)
+    _, single, _ = marginals(chain)
+    for k, i in enumerate(order):
+        who[i], sure[i] = path[k], float(single[k, path[k]])
+    return who, sure
 
 
-def _host(paragraphs: Sequence[Utterance], moves: Sequence[_Move]) -> str:
-    """The interviewer's name when they introduce themselves, else 聞き手."""
-    return host_name([u.text for u, m in zip(paragraphs, moves, strict=True) if m.host]) or HOST_NAME
+def _guest_moves(n: int, *, fresh: bool, called: int | None, segment: bool, asks: bool) -> np.ndarray:
+    """Log-probabilities of the next guest paragraph's speaker given the last one's: (from, to)."""
+    if fresh and called is not None:
+        row = np.full(n, (1 - CALLED) / max(n - 1, 1))
+        row[called] = CALLED
+        return np.log(np.tile(row, (n, 1)))
+    stay = STAY_AFTER_QUESTION if fresh else STAY_ACROSS_SEGMENT if segment or asks else STAY_IN_ANSWER
+    move = np.full((n, n), (1 - stay) / max(n - 1, 1))
+    np.fill_diagonal(move, stay)
+    return np.log(move)
+
+
+def _mentions(text: str, person: _Person) -> bool:
+    """A guest's name used in the third person, bare or with さん."""
+    return any(len(alias) >= 2 and re.search(rf"{re.escape(alias)}(?:さん|氏|君|くん)?(?:が|は|の|に|と|も)", text)
+               for alias in person.aliases)  # fmt: skip
+
+
+def count_askers(script: Script) -> Counter[str]:
+    """How many turns of each speaker ask or request something (for summaries and tests)."""
+    return Counter(t.speaker for t in script.turns if asks(t.text) or requests(t.text))

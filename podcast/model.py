@@ -67,6 +67,8 @@ class Turn:
     text: str  # what is said, original spelling
     line: int | None = None  # source line it came from, for review and errors
     review: bool = False  # attribution rests on weak evidence: a human should check it
+    why: str = ""  # what makes the speaker unsure, shown beside review
+    sure: float = 1.0  # attribution's probability that the speaker is right (not saved in the script file)
 
 
 @dataclass(frozen=True, slots=True)

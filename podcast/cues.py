@@ -1,0 +1,259 @@
+"""The one vocabulary of dialogue cues: what a paragraph's wording says about who is speaking.
+
+Each cue is a plain function of text with an invented example; attribution weighs them with fitted weights
+(podcast/data/attribution.json) and chaptering reuses the question and steering cues.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .text import split_sentences
+
+SHORT_CHARS = 25  # 「なるほど、そうなんですね。」: a reaction, not an answer
+LONG_CHARS = 150  # a paragraph this long is nearly always someone explaining
+
+_TAIL = r"[」』）)\]…・.。、!！\s]*(?:[（(](?:笑|苦笑|一同笑)[）)][。]?)?\s*$"  # closing marks and a trailing （笑）
+# 「…ですか？」「…でしょ?」
+_QUESTION_MARK = re.compile(rf"[?？]{_TAIL}")
+# 「今後の展望はいかがでしょうか。」「なぜ始めたんですか。」「それって難しくないですかね。」 — asked without ？
+_QUESTION_FORM = re.compile(
+    r"(?:でしょうか|ですか|ますか|ませんか|ましたか|でしたか|のか|んですか|んでしょうか|のでしょうか|ないか|かね|かな|"
+    r"だろうか|のかな|んだろう|の|って|というと|と言うと|というのは|とは|ですかね|ますかね|いかが|どう|どうですか|"
+    r"何|なぜ|どうして)"
+    rf"{_TAIL}"
+)
+# 「今後の展望は。」「御社の強みは？」: a topic left open for the other to take up
+_OPEN_TOPIC = re.compile(rf"(?:は|って|については)[。]?{_TAIL}")
+# 「自己紹介をお願いします。」「詳しく教えてください。」「お話を伺えますか。」
+_REQUEST = re.compile(
+    r"教えて(?:ください|いただけ|もらえ|下さい)|聞かせて|お聞かせ|(?:お|ご)?(?:伺い|うかがい|お聞きし|聞きし)|"
+    r"(?:一言|自己紹介|説明|お話)(?:を)?(?:お願い|して(?:ください|いただけ))|話して(?:ください|いただけ|もらえ)|"
+    r"聞いても(?:いい|よろしい)|質問(?:させて|です|があります|なんですが)"
+)
+# 「なるほど。」「へえ、そうなんですね。」「ええ。」
+_BACKCHANNEL = re.compile(
+    r"^(?:なるほど|へえ|へぇ|へー|ほう|ほー|はい|ええ|うん|あー|ああ|おお|確かに|たしかに|そうですね|そうなんですね|"
+    r"そうですか|そうなんですか|本当ですか|ほんとに|いいですね|すごい|面白い|わかります|そうそう|ですよね)"
+)
+# 「株式会社サンプルの山田です。」「開発部で営業を担当しております、佐藤と申します。」
+_SELF_INTRO = re.compile(
+    r"(?:と申します|と言います|といいます|を担当して(?:い|お)|を務めて(?:い|お)|に所属して|に入社し|"
+    r"(?:^|[。、\s])(?:私|僕|わたくし)は?[^。]{0,30}(?:の|で)[^。]{0,12}(?:です|をしています))"
+)
+_OWN_NAME = re.compile(
+    r"(?:^|[、。\s])(?:[^\s、。「」]{1,20}の)?(?P<name>[一-龥々ァ-ヶー]{2,8})(?:です|と申します)[。！]"
+)
+# 「司会の高橋です。」「今日のゲストは森さんです。」「お越しいただきました」: whoever runs the show
+_HOSTING = re.compile(
+    r"司会|進行役|聞き手|インタビュアー|今日のゲスト|本日のゲスト|ゲストに|お越しいただ|お迎えし|お招きし|"
+    r"お話を伺(?:い|って)|番組|エピソード|リスナー|お届けし|始めていきましょう|始めたいと思います|"
+    r"(?:本日|今日)は(?:よろしく|ありがとう)|お時間をいただ"
+)
+# 「はい、」「いや、」「なるほど。」 opening a paragraph: a reply to someone else
+_RESPONSE = re.compile(
+    r"^(?:はい|ええ|うん|いや|いえ|そうですね|そうです|そうそう|なるほど|確かに|たしかに|へえ|へぇ|あー|うーん|おお|ありがとう)"
+)
+# 「それで、」「例えば、」: the same speaker going on
+_CONNECTIVE = re.compile(
+    r"^(?:そして|また|それで|だから|でも|ただ|つまり|例えば|たとえば|もちろん|一方|それに|さらに|なので|あと|しかも|結局|実は|特に)"
+)
+_CUT = re.compile(r"(?:…|\.\.\.|―|－|ー)[」』）)]?$")
+# 「先に入社されたんですね。」: checking back what the other said
+_CONFIRM = re.compile(r"(?:んです|のです|ということです|わけです|んだ|のだ)ね[。！]?$")
+# 「では次に、」「さて、」「最後に、」: moving the talk on
+_STEER = re.compile(r"^(?:では|それでは|じゃあ|さて|次に|最後に|ところで|続いて|改めて|まず|そろそろ|話(?:を|は)変わ)")
+_SECOND_PERSON = re.compile(r"あなた|御社|貴社|皆さん|みなさん|お二人|おふたり|皆様")
+_FIRST_PERSON = re.compile(r"私|僕|ぼく|俺|わたし|我々|われわれ|弊社|当社|うちの|自分|私たち|僕ら")
+_OPINION = re.compile(r"と(?:思(?:い|っ)|考え(?:てい|ま))|んですよ|のですよ|んですよね|なんです|んです[。]|のです[。]")
+_PAST_NARRATIVE = re.compile(r"(?:ました|でした|だった|ていた|てた)[。]")
+_THANKS = re.compile(r"ありがとうございま")
+_LAUGH = re.compile(r"[（(](?:笑|苦笑|爆笑|一同笑)[）)]")
+_PRAISE = re.compile(r"(?:素晴らしい|すごい|面白い|興味深い|素敵|いいお話|貴重な)(?:です|ですね|な|お話)")
+# 「山田さん、」 at a sentence start, or 「…、山田さん？」: talking to someone by name
+_VOCATIVE = re.compile(
+    r"(?:^|[。！？!?]\s*)(?P<a>[一-龥々ァ-ヶーA-Za-z]{1,10})(?:さん|くん|君|先生|社長)、"
+    r"|、\s*(?P<b>[一-龥々ァ-ヶーA-Za-z]{1,10})(?:さん|くん|君|先生)[?？]"
+)
+# 「山田さんは、どう思われますか？」: a question about someone, asked of them (Japanese avoids あなた)
+_NAMED_TOPIC = re.compile(
+    r"(?P<c>[一-龥々ァ-ヶーA-Za-z]{1,10})(?:さん|くん|君|先生|社長)(?:は|も|から|としては|にとって)"
+)
+_HONORIFIC_NAME = re.compile(r"(?P<n>[一-龥々ァ-ヶー]{1,10}|[A-Z][a-z]+)(?:さん|くん|君|先生|氏|社長)")
+_NOT_NAME = re.compile(
+    r"^(?:皆|みな|お客|お子|奥|先方|相手|担当|店員|社員|同僚|上司|部長|課長|社長|会長|娘|息子|母|父|兄|姉|弟|妹)"
+)
+
+CUES: tuple[str, ...] = (
+    "bias",
+    "question_mark",  # last sentence ends in ？
+    "question_mark_inside",  # a ？ earlier in the paragraph
+    "question_form",  # last sentence asks without ？ (〜でしょうか。)
+    "open_topic",  # 「今後の展望は。」
+    "request",  # 「教えてください」
+    "backchannel",  # 「なるほど。」 opening a short paragraph
+    "short",  # under SHORT_CHARS
+    "long",  # over LONG_CHARS
+    "log_length",  # log of the length, centred on a typical answer
+    "sentences",  # how many sentences, capped
+    "self_intro",  # 「〜の山田です」
+    "hosting",  # 「司会の〜です」「今日のゲストは」
+    "steer",  # 「では次に」
+    "second_person",  # あなた, 御社
+    "first_person",  # 私, 弊社, per sentence
+    "opinion",  # 〜と思います, 〜んです
+    "past_narrative",  # 〜ました。 per sentence
+    "thanks",  # ありがとうございます
+    "laugh",  # （笑）
+    "praise",  # 「素晴らしいですね」
+    "vocative",  # 「山田さん、」
+    "named_topic",  # 「山田さんは…」 in a question
+    "first",  # the opening paragraph
+    "last",  # the closing paragraph
+    "confirm",  # 「先に入社されたんですね。」 checking what was said
+    "before_long",  # the next paragraph is long
+)
+SWITCH_CUES: tuple[str, ...] = (
+    "segment",  # a timestamp or caption cue opened it (speech-to-text tools cut at speaker changes)
+    "after_question",  # the paragraph before asks
+    "after_request",  # the paragraph before asks for something: 「教えてください。」
+    "after_short",  # the paragraph before is a few words
+    "opens_response",  # 「はい、」「いや、」「なるほど。」: answering someone
+    "opens_connective",  # 「それで、」「例えば」: going on with one's own point
+    "after_cut",  # the paragraph before breaks off: 「それは…」
+    "both_long",  # two long paragraphs in a row: one answer running on
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A paragraph to weigh, with what the layout says around it."""
+
+    text: str
+    segment: bool = False  # a timestamp or caption cue opened it
+
+
+def last_sentence(text: str) -> str:
+    """The final sentence of a paragraph, stage notes included."""
+    sentences = split_sentences(text)
+    return sentences[-1] if sentences else text
+
+
+def asks(text: str) -> bool:
+    """Whether a paragraph ends by asking: ？, 〜でしょうか。, 「今後の展望は。」. 「いつからですか？」 asks."""
+    end = last_sentence(text)
+    return bool(_QUESTION_MARK.search(end) or _QUESTION_FORM.search(end) or _OPEN_TOPIC.search(end))
+
+
+def is_question(sentence: str) -> bool:
+    """Whether one sentence asks something: 「どう思いますか。」 and 「なぜ？」 do, 「そうです。」 does not."""
+    return bool(_QUESTION_MARK.search(sentence) or _QUESTION_FORM.search(sentence))
+
+
+def requests(text: str) -> bool:
+    """「詳しく教えてください。」: asking for an answer without a question form."""
+    return bool(_REQUEST.search(text))
+
+
+def steers(text: str) -> bool:
+    """「では次に、」「最後に、」: the talk is moved on, as a host does."""
+    return bool(_STEER.search(text)) or requests(text)
+
+
+def is_backchannel(text: str) -> bool:
+    """「なるほど。」「へえ、そうなんですね。」: a short reaction."""
+    return len(text) <= SHORT_CHARS and bool(_BACKCHANNEL.search(text))
+
+
+def addressed(text: str) -> list[str]:
+    """Names called in a paragraph: 「田中さん、どうですか？」 -> ['田中']; 「佐藤さんはいかがですか？」 -> ['佐藤']."""
+    names = [found["a"] or found["b"] for found in _VOCATIVE.finditer(text)]
+    for sentence in split_sentences(text):
+        if is_question(sentence) or requests(sentence):
+            names += [found["c"] for found in _NAMED_TOPIC.finditer(sentence)]
+    return [name for name in dict.fromkeys(names) if not _NOT_NAME.search(name)]
+
+
+def honoured_names(text: str) -> list[str]:
+    """Names written with さん, 氏, 先生…: 「昨日、木村さんと話しました」 -> ['木村']."""
+    names = [found["n"] for found in _HONORIFIC_NAME.finditer(text)]
+    return [name for name in dict.fromkeys(names) if not _NOT_NAME.search(name)]
+
+
+def own_name(text: str) -> str | None:
+    """The name a speaker gives themselves: 「開発部の野村です。」 -> 野村; 「司会の森です」 -> 森."""
+    found = _OWN_NAME.search(text[:80])
+    return found["name"] if found else None
+
+
+def introduces_self(text: str) -> bool:
+    """「営業部の野村です。新規開拓を担当しています。」"""
+    return bool(_SELF_INTRO.search(text)) or own_name(text) is not None
+
+
+def hosts(text: str) -> bool:
+    """「司会の森です。今日のゲストは…」: wording only whoever runs the show uses."""
+    return bool(_HOSTING.search(text))
+
+
+def _per_sentence(pattern: re.Pattern[str], sentences: Sequence[str]) -> float:
+    return sum(bool(pattern.search(s)) for s in sentences) / max(1, len(sentences))
+
+
+def cue_vector(paragraphs: Sequence[Paragraph], i: int) -> list[float]:
+    """The CUES of paragraph i, in CUES order, from its text and its neighbours."""
+    text = paragraphs[i].text
+    sentences = split_sentences(text) or [text]
+    end = sentences[-1]
+    marked = bool(_QUESTION_MARK.search(end))
+    formed = not marked and bool(_QUESTION_FORM.search(end))
+    following = paragraphs[i + 1].text if i + 1 < len(paragraphs) else ""
+    return [
+        1.0,
+        float(marked),
+        float(any(_QUESTION_MARK.search(s) for s in sentences[:-1])),
+        float(formed),
+        float(not marked and not formed and bool(_OPEN_TOPIC.search(end)) and len(end) <= 60),
+        float(requests(text)),
+        float(is_backchannel(text)),
+        float(len(text) <= SHORT_CHARS),
+        float(len(text) > LONG_CHARS),
+        math.log(1 + len(text)) - 4.0,
+        min(len(sentences), 8) / 4,
+        float(introduces_self(text)),
+        float(hosts(text)),
+        float(bool(_STEER.search(text))),
+        float(bool(_SECOND_PERSON.search(text))),
+        _per_sentence(_FIRST_PERSON, sentences),
+        _per_sentence(_OPINION, sentences),
+        _per_sentence(_PAST_NARRATIVE, sentences),
+        float(bool(_THANKS.search(text))),
+        float(bool(_LAUGH.search(text))),
+        float(bool(_PRAISE.search(text))),
+        float(bool(_VOCATIVE.search(text))),
+        float(any(_NAMED_TOPIC.search(s) for s in sentences if is_question(s))),
+        float(i == 0),
+        float(i == len(paragraphs) - 1),
+        float(bool(_CONFIRM.search(end))),
+        float(len(following) > LONG_CHARS),
+    ]
+
+
+def switch_vector(paragraphs: Sequence[Paragraph], i: int) -> list[float]:
+    """The SWITCH_CUES between paragraph i-1 and i: does the floor change hands here?"""
+    if i == 0:
+        return [0.0] * len(SWITCH_CUES)
+    text, previous = paragraphs[i].text, paragraphs[i - 1].text
+    return [
+        float(paragraphs[i].segment),
+        float(asks(previous)),
+        float(requests(previous)),
+        float(len(previous) <= SHORT_CHARS),
+        float(bool(_RESPONSE.search(text))),
+        float(bool(_CONNECTIVE.search(text))),
+        float(bool(_CUT.search(previous.strip()))),
+        float(len(previous) > LONG_CHARS and len(text) > LONG_CHARS),
+    ]
