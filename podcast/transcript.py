@@ -44,6 +44,7 @@ _CHROME = re.compile(
     r"[（(]?写真(左|右|上|下|中央|提供|は)[^。]*|"
     r"([-*・]\s*)?\(?!?\[[^\]]*\]\([^)]*\)\)?|https?://\S+|"
     r"[（(〔［\[][^）)〕］\]]*[）)〕］\]]|"  # （賛成者起立） （「異議なし」と言う者あり） [拍手]
+    r"(自動)?(文字|書き)起こし\s*([（(][^）)]*[）)])?|"  # 「文字起こし（自動生成）」: a note on the text
     r"(午前|午後)\s*[\d０-９]+\s*時\s*([\d０-９]+\s*分)?\s*(開議|再開|休憩|散会|閉会|開会).*)$",
     re.IGNORECASE,
 )
@@ -173,8 +174,13 @@ def parse_transcript(text: str, *, source: str = "") -> Transcript:
     name_lines = _name_lines(lines)
     punctuated = sum("。" in line.text for line in lines) >= PUNCTUATED_SHARE * len(lines)
     title = ""
-    # Raw speech-to-text has no 。 to tell a title from speech; a lone line is still a title.
-    if lines and _is_title(lines, name_lines, punctuated=punctuated or len(lines) == 1):
+    # Raw speech-to-text has no 。 to tell a title from speech: there a title stands apart (a blank line,
+    # a timestamp or a speaker's marker after it, none before it); a lone line is a title too.
+    after = next((line for line in lines[1:] if not _is_chrome(line.text)), None)
+    apart = after is None or (
+        not lines[0].segment and (lines[1].n > lines[0].n + 1 or after.segment or after.speaker is not None)
+    )
+    if lines and _is_title(lines, name_lines, punctuated=punctuated or apart):
         title = _strip_heading(lines[0].text)
         lines = lines[1:]
     title = title or _title_from_source(source)

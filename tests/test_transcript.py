@@ -437,3 +437,13 @@ def test_parse_is_linear_in_input_size() -> None:
         parse_transcript(text)
         times.append(time.perf_counter() - start)
     assert times[1] < times[0] * 30  # 10x the input, well under 100x the time
+
+
+def test_unpunctuated_title_stands_apart() -> None:
+    text = "週末ラジオ 第3回\n文字起こし（自動生成）\n\n00:00\nはいどうも始まりました\n00:05\nよろしくです\n"
+    transcript = parse_transcript(text, source="t.txt")
+    assert transcript.title == "週末ラジオ 第3回"
+    assert [(u.text, u.segment) for u in transcript.utterances] == [
+        ("はいどうも始まりました", True),
+        ("よろしくです", True),
+    ]
