@@ -249,8 +249,8 @@ def report(items: Sequence[Keyed]) -> str:
         "`role: host` against the key's H (the asking side). Speaker: best one-to-one mapping of speakers to the key's",
         "names. LOSO: leave-one-source-out, the weights refitted without any transcript from that file's source.",
         "Review precision: flagged lines that were wrong; recall: wrong lines that were flagged. `?` baseline: a line",
-        "ending in ？ is the host's. Lines are located as ../shared/corpus/score.py does (by first sentence), with labels",
-        "it does not strip (`### Q:`, `> A:`, `: `, `__名前__`, `【名前】`) stripped too.",
+        "ending in ？ is the host's. Lines are located as ../shared/corpus/score.py does (by first sentence), with",
+        "labels it does not strip (`### Q:`, `> A:`, `: `, `__名前__`, `【名前】`) stripped too.",
         "",
         "| transcript | source group | kind | lines | host-vs-guest (LOSO) | host-vs-guest (shipped) | `?` baseline | "
         "speaker (LOSO) | chrome voiced | review P | review R | turns flagged |",
@@ -260,27 +260,16 @@ def report(items: Sequence[Keyed]) -> str:
         precision = s.flagged_wrong / s.flagged if s.flagged else float("nan")
         recall = s.flagged_wrong / s.wrong if s.wrong else float("nan")
         out.append(
-            f"| {item.name} | {item.group} | {item.kind} | {s.lines} | {_pct(loso.host_guest)} | {_pct(s.host_guest)} | "
+            f"| {item.name} | {item.group} | {item.kind} | {s.lines} | {_pct(loso.host_guest)} | "
+            f"{_pct(s.host_guest)} | "
             f"{_pct(s.baseline)} | {_pct(loso.speaker)} | {s.chrome_voiced} | {_pct(precision)} | {_pct(recall)} | "
             f"{_pct(s.turns_flagged / max(1, s.turns))} |"
         )
     out += ["", "## Means", ""]
     for kind in ("unlabelled", "labelled"):
         chosen = [(i, s, lo) for i, s, lo in rows if i.kind == kind]
-        if not chosen:
-            continue
-        mean = lambda f: sum(f(x) for x in chosen) / len(chosen)  # noqa: E731
-        wrong = sum(s.wrong for _, s, _ in chosen)
-        flagged_wrong = sum(s.flagged_wrong for _, s, _ in chosen)
-        below = [i.name for i, _, lo in chosen if lo.host_guest < lo.baseline]
-        out.append(
-            f"- {kind}: {len(chosen)} transcripts; host-vs-guest LOSO {_pct(mean(lambda x: x[2].host_guest))}, "
-            f"shipped {_pct(mean(lambda x: x[1].host_guest))}, `?` baseline {_pct(mean(lambda x: x[1].baseline))}; "
-            f"speaker LOSO {_pct(mean(lambda x: x[2].speaker))}; chrome voiced {sum(s.chrome_voiced for _, s, _ in chosen)}; "
-            f"wrong lines flagged {flagged_wrong}/{wrong}; turns flagged "
-            f"{_pct(sum(s.turns_flagged for _, s, _ in chosen) / max(1, sum(s.turns for _, s, _ in chosen)))}; "
-            f"below the `?` baseline (LOSO): {', '.join(below) or 'none'}"
-        )
+        if chosen:
+            out.append(_means(kind, chosen))
     sources = sorted({i.text.parent.parent / "raw" / i.text.name for i in items if i.group.startswith("found")})
     if sources:
         out += ["", "## Public transcripts found in the session (text not committed)", ""]
@@ -290,6 +279,23 @@ def report(items: Sequence[Keyed]) -> str:
                     f"- {raw.stem}: {raw.read_text(encoding='utf-8').splitlines()[0].removeprefix('# source: ')}"
                 )
     return "\n".join(out) + "\n"
+
+
+def _means(kind: str, chosen: Sequence[tuple[Keyed, Score, Score]]) -> str:
+    def mean(values: Sequence[float]) -> str:
+        return _pct(sum(values) / len(values))
+
+    shipped = [s for _, s, _ in chosen]
+    loso = [lo for _, _, lo in chosen]
+    below = [i.name for i, _, lo in chosen if lo.host_guest < lo.baseline]
+    flagged = sum(s.turns_flagged for s in shipped) / max(1, sum(s.turns for s in shipped))
+    return (
+        f"- {kind}: {len(chosen)} transcripts; host-vs-guest LOSO {mean([s.host_guest for s in loso])}, "
+        f"shipped {mean([s.host_guest for s in shipped])}, `?` baseline {mean([s.baseline for s in shipped])}; "
+        f"speaker LOSO {mean([s.speaker for s in loso])}; chrome voiced {sum(s.chrome_voiced for s in shipped)}; "
+        f"wrong lines flagged {sum(s.flagged_wrong for s in shipped)}/{sum(s.wrong for s in shipped)}; "
+        f"turns flagged {_pct(flagged)}; below the `?` baseline (LOSO): {', '.join(below) or 'none'}"
+    )
 
 
 def main() -> None:

@@ -72,6 +72,7 @@ OWN_NAME_ODDS = 30.0  # 「開発部の野村です」 is said by 野村
 MENTION_ODDS = 0.15  # 「野村さんが作った」 is rarely said by 野村
 
 _ANONYMOUS = re.compile(r"^(?:話者|Speaker|SPEAKER|spk)[ _]?\d+$", re.IGNORECASE)
+_BARE_KATAKANA = re.compile(r"^[ァ-ヶー]+$")
 _NAME_PARTS = re.compile(r"[・=＝ \u3000]")
 _KATAKANA_NAME = r"[ァ-ヶ][ァ-ヶー]+(?:[・=＝][ァ-ヶ][ァ-ヶー]+)*"
 _TITLE_NAME = re.compile(rf"^(?:{_KATAKANA_NAME}|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}}|[一-龥々]{{2,6}}(?:さん|氏|先生))$")
@@ -235,9 +236,9 @@ def _from_labels(
             # An unlabelled paragraph continues the last speaker's turn; before any label, guess the host.
             if previous is None:
                 speakers.setdefault(HOST_ID, Speaker(HOST_ID, HOST_NAME, "host"))
-            who = previous or HOST_ID
+            speaker = previous or HOST_ID
             why = "" if previous else "no label before it: guessed the host"
-            turns.append(Turn(who, u.text, u.line, review=previous is None, why=why, sure=0.9 if previous else 0.5))
+            turns.append(Turn(speaker, u.text, u.line, review=not previous, why=why, sure=0.9 if previous else 0.5))
     return speakers, turns
 
 
@@ -443,9 +444,12 @@ def _guests(
     if not hints.guests:
         found += [q for q in people if q.name not in host_forms and q.name not in hints.hosts]
         found += _title_people(transcript.title)
+        text = "\n".join(u.text for u in paragraphs)
         for u, asking in zip(paragraphs, is_host, strict=True):
             names = addressed(u.text) if asking else [n for n in [own_name(u.text)] if n]
-            found += [_person(name) for name in names if name not in host_forms]
+            # A bare katakana word before 、 is a name only if the text uses it again: 「データ、」 is not.
+            names = [n for n in names if n not in host_forms and (not _BARE_KATAKANA.match(n) or text.count(n) >= 3)]
+            found += [_person(name) for name in names]
     guests: list[_Person] = []
     for person in found:
         same = next((g for g in guests if _same_person(g, person)), None)
@@ -516,11 +520,11 @@ def _guest_moves(n: int, *, fresh: bool, called: int | None, segment: bool, asks
     if fresh and called is not None:
         row = np.full(n, (1 - CALLED) / max(n - 1, 1))
         row[called] = CALLED
-        return np.log(np.tile(row, (n, 1)))
+        return np.asarray(np.log(np.tile(row, (n, 1))))
     stay = STAY_AFTER_QUESTION if fresh else STAY_ACROSS_SEGMENT if segment or asks else STAY_IN_ANSWER
     move = np.full((n, n), (1 - stay) / max(n - 1, 1))
     np.fill_diagonal(move, stay)
-    return np.log(move)
+    return np.asarray(np.log(move))
 
 
 def _mentions(text: str, person: _Person) -> bool:

@@ -93,8 +93,8 @@ def split_command(
         script = split(transcript, output, Hints(speakers=speakers, hosts=hosts, guests=guests))
     turns = script.turns
     counts = Counter(turn.speaker for turn in turns)
-    speakers, chapters = _count(len(script.speakers), "speaker"), _count(len(script.chapters), "chapter")
-    typer.echo(f"Wrote {output}: {speakers}, {_count(len(turns), 'turn')}, {chapters}")
+    people, chapters = _count(len(script.speakers), "speaker"), _count(len(script.chapters), "chapter")
+    typer.echo(f"Wrote {output}: {people}, {_count(len(turns), 'turn')}, {chapters}")
     for sid, speaker in script.speakers.items():
         typer.echo(f"  {sid:<10} {speaker.name} ({speaker.role}): {counts[sid]} turns")
     review = [turn for turn in turns if turn.review]

@@ -44,6 +44,9 @@ _SELF_INTRO = re.compile(
     r"(?:と申します|と言います|といいます|を担当して(?:い|お)|を務めて(?:い|お)|に所属して|に入社し|"
     r"(?:^|[。、\s])(?:私|僕|わたくし)は?[^。]{0,30}(?:の|で)[^。]{0,12}(?:です|をしています))"
 )
+_INTRO_COMPANY = re.compile(
+    r"よろしく|担当|務め|所属|代表|社長|部長|課長|マネージャー|エンジニア|をしてい|をやってい|と言います"
+)
 _OWN_NAME = re.compile(
     r"(?:^|[、。\s])(?:[^\s、。「」]{1,20}の)?(?P<name>[一-龥々ァ-ヶー]{2,8})(?:です|と申します)[。！]"
 )
@@ -75,8 +78,10 @@ _LAUGH = re.compile(r"[（(](?:笑|苦笑|爆笑|一同笑)[）)]")
 _PRAISE = re.compile(r"(?:素晴らしい|すごい|面白い|興味深い|素敵|いいお話|貴重な)(?:です|ですね|な|お話)")
 # 「山田さん、」 at a sentence start, or 「…、山田さん？」: talking to someone by name
 _VOCATIVE = re.compile(
-    r"(?:^|[。！？!?]\s*)(?P<a>[一-龥々ァ-ヶーA-Za-z]{1,10})(?:さん|くん|君|先生|社長)、"
+    r"(?:^|(?<=[。！？!?、\s\u3040-\u309f]))(?P<a>[一-龥々ァ-ヶーA-Za-z]{1,10})(?:さん|くん|君|先生|社長)、"
     r"|、\s*(?P<b>[一-龥々ァ-ヶーA-Za-z]{1,10})(?:さん|くん|君|先生)[?？]"
+    # translated interviews call people by bare given name: 「ケン、あなたは…」「…でしたか、ケン？」
+    r"|(?:^|[。！？!?]\s*)(?P<k>[ァ-ヶ][ァ-ヶー]{1,7})、|、\s*(?P<k2>[ァ-ヶ][ァ-ヶー]{1,7})[?？]"
 )
 # 「山田さんは、どう思われますか？」: a question about someone, asked of them (Japanese avoids あなた)
 _NAMED_TOPIC = re.compile(
@@ -170,7 +175,7 @@ def is_backchannel(text: str) -> bool:
 
 def addressed(text: str) -> list[str]:
     """Names called in a paragraph: 「田中さん、どうですか？」 -> ['田中']; 「佐藤さんはいかがですか？」 -> ['佐藤']."""
-    names = [found["a"] or found["b"] for found in _VOCATIVE.finditer(text)]
+    names = [found["a"] or found["b"] or found["k"] or found["k2"] for found in _VOCATIVE.finditer(text)]
     for sentence in split_sentences(text):
         if is_question(sentence) or requests(sentence):
             names += [found["c"] for found in _NAMED_TOPIC.finditer(sentence)]
@@ -184,9 +189,16 @@ def honoured_names(text: str) -> list[str]:
 
 
 def own_name(text: str) -> str | None:
-    """The name a speaker gives themselves: 「開発部の野村です。」 -> 野村; 「司会の森です」 -> 森."""
+    """The name a speaker gives themselves: 「開発部の野村です。営業を担当しています。」 -> 野村.
+
+    「五年前の勉強会です。」 has the same shape, so an introduction also needs its usual company: と申します,
+    よろしく, a job, or a paragraph too short to be about anything else.
+    """
     found = _OWN_NAME.search(text[:80])
-    return found["name"] if found else None
+    if not found:
+        return None
+    introduced = "申します" in found[0] or len(text) <= SHORT_CHARS or bool(_INTRO_COMPANY.search(text))
+    return found["name"] if introduced else None
 
 
 def introduces_self(text: str) -> bool:

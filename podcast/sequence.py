@@ -104,7 +104,7 @@ def _unpack(theta: Array, k: int, j: int) -> RoleWeights:
         weights=tuple(theta[:k]),
         switch_cues=("",) * j,
         switch_weights=tuple(theta[k : k + j]),
-        plain=_pair(theta[k + j : k + j + 4].reshape(2, 2)),
+        plain=_pair(theta[k + j : k + j + 4].reshape(2, 2), digits=None),
         start=(float(theta[k + j + 4]), float(theta[k + j + 5])),
     )
 
@@ -149,13 +149,15 @@ def fit_roles(
         weights=tuple(round(float(x), 4) for x in fitted.weights),
         switch_cues=switch_cues,
         switch_weights=tuple(round(float(x), 4) for x in fitted.switch_weights),
-        plain=fitted.plain,
+        plain=_pair(np.asarray(fitted.plain)),
         start=(round(fitted.start[0], 4), round(fitted.start[1], 4)),
     )
 
 
-def _pair(m: Array) -> tuple[tuple[float, float], tuple[float, float]]:
-    return (
-        (round(float(m[0, 0]), 4), round(float(m[0, 1]), 4)),
-        (round(float(m[1, 0]), 4), round(float(m[1, 1]), 4)),
-    )
+def _pair(m: Array, digits: int | None = 4) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A 2x2 matrix as nested tuples, rounded for the JSON file (not while fitting)."""
+
+    def cell(x: float) -> float:
+        return round(float(x), digits) if digits is not None else float(x)
+
+    return ((cell(m[0, 0]), cell(m[0, 1])), (cell(m[1, 0]), cell(m[1, 1])))

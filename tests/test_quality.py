@@ -15,9 +15,9 @@ from .conftest import REPO
 # Import only from a lower layer (STYLE.md); cli and serve are imported by nothing.
 LAYERS = {
     "errors": -1,  # below everything: any module may raise a PodcastError
-    "model": 0, "text": 0, "files": 0,
+    "model": 0, "text": 0, "files": 0, "sequence": 0,
     "captions": 1,  # below transcript, which reads SRT, WebVTT and JSON exports through it
-    "transcript": 2, "evidence": 1, "chaptering": 1, "script": 1, "voices": 1, "engines": 1, "cache": 1, "readings": 1,
+    "transcript": 2, "cues": 1, "chaptering": 1, "script": 1, "voices": 1, "engines": 1, "cache": 1, "readings": 1,
     "timing": 1, "loudness": 1,
     "attribution": 2, "synth": 2, "assemble": 2, "writers": 2, "feed": 2,
     "pipeline": 3,
