@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .text import split_sentences
 
 SHORT_CHARS = 25  # 「なるほど、そうなんですね。」: a reaction, not an answer
+INTRO_SENTENCES = 3  # a self-introduction is in a paragraph's first sentences
 LONG_CHARS = 150  # a paragraph this long is nearly always someone explaining
 
 _TAIL = r"[」』）)\]…・.。、!！\s]*(?:[（(](?:笑|苦笑|一同笑)[）)][。]?)?\s*$"  # closing marks and a trailing （笑）
@@ -47,9 +48,8 @@ _SELF_INTRO = re.compile(
 _INTRO_COMPANY = re.compile(
     r"よろしく|担当|務め|所属|代表|社長|部長|課長|マネージャー|エンジニア|をしてい|をやってい|と言います"
 )
-_OWN_NAME = re.compile(
-    r"(?:^|[、。\s])(?:[^\s、。「」]{1,20}の)?(?P<name>[一-龥々ァ-ヶー]{2,8})(?:です|と申します)[。！]"
-)
+# 「開発部の野村です」「担当している野村です」; 「二つ目は適応性です」 is a predicate, not a name
+_OWN_NAME = re.compile(r"(?:^|(?<=[のるた、\s]))(?P<name>[一-龥々ァ-ヶー]{2,8})(?:です|と申します)[。！]")
 # 「司会の高橋です。」「今日のゲストは森さんです。」「お越しいただきました」: whoever runs the show
 _HOSTING = re.compile(
     r"司会|進行役|聞き手|インタビュアー|今日のゲスト|本日のゲスト|ゲストに|お越しいただ|お迎えし|お招きし|"
@@ -192,12 +192,13 @@ def own_name(text: str) -> str | None:
     """The name a speaker gives themselves: 「開発部の野村です。営業を担当しています。」 -> 野村.
 
     「五年前の勉強会です。」 has the same shape, so an introduction also needs its usual company: と申します,
-    よろしく, a job, or a paragraph too short to be about anything else.
+    よろしく, or a job.
     """
-    found = _OWN_NAME.search(text[:80])
+    # An introduction comes first: in the opening sentences, not in the middle of an answer.
+    found = next((f for f in map(_OWN_NAME.search, split_sentences(text)[:INTRO_SENTENCES]) if f), None)
     if not found:
         return None
-    introduced = "申します" in found[0] or len(text) <= SHORT_CHARS or bool(_INTRO_COMPANY.search(text))
+    introduced = "申します" in found[0] or bool(_INTRO_COMPANY.search(text))
     return found["name"] if introduced else None
 
 
