@@ -12,7 +12,6 @@ import json
 import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -30,7 +29,6 @@ from .cues import (
     honoured_names,
     hosts,
     own_name,
-    requests,
     switch_vector,
 )
 from .errors import ConfigError
@@ -531,8 +529,3 @@ def _mentions(text: str, person: _Person) -> bool:
     """A guest's name used in the third person, bare or with さん."""
     return any(len(alias) >= 2 and re.search(rf"{re.escape(alias)}(?:さん|氏|君|くん)?(?:が|は|の|に|と|も)", text)
                for alias in person.aliases)  # fmt: skip
-
-
-def count_askers(script: Script) -> Counter[str]:
-    """How many turns of each speaker ask or request something (for summaries and tests)."""
-    return Counter(t.speaker for t in script.turns if asks(t.text) or requests(t.text))
