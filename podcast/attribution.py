@@ -148,9 +148,9 @@ def host_probabilities(paragraphs: Sequence[Utterance], weights: RoleWeights) ->
         return [], []
     cues, switches = _cue_matrix(paragraphs)
     chain = role_chain(weights, cues, switches)
-    path = viterbi(chain)
     _, single, _ = marginals(chain)
-    return [state == 0 for state in path], [float(p) for p in single[:, 0]]
+    # Each paragraph's most likely side (posterior decoding): accuracy per paragraph is what a listener hears.
+    return [bool(p >= 0.5) for p in single[:, 0]], [float(p) for p in single[:, 0]]
 
 
 def _cue_matrix(paragraphs: Sequence[Utterance]) -> tuple[np.ndarray, np.ndarray]:
