@@ -26,6 +26,7 @@ from .cues import (
     addressed,
     asks,
     cue_vector,
+    hands_over,
     honoured_names,
     hosts,
     own_name,
@@ -34,7 +35,7 @@ from .cues import (
 from .errors import ConfigError
 from .model import Chapter, Hints, Script, Speaker, Transcript, Turn, Utterance
 from .sequence import Chain, RoleWeights, marginals, role_chain, viterbi
-from .text import slugify
+from .text import slugify, split_sentences
 
 HOST_ID = "host"
 HOST_NAME = "聞き手"  # the interviewer, until the text says who they are
@@ -63,14 +64,21 @@ GUEST_SURE = 0.6  # below this probability of which guest, likewise
 REVIEW_MAX_SHARE = 0.25  # flag at most this share of turns: the least sure first
 # Which-guest chain, as probabilities (a few plain numbers rather than fitted: the data name few guests).
 CALLED = 0.9  # the guest the host just called by name answers
-STAY_AFTER_QUESTION = 0.6  # an unaddressed question goes back to whoever answered last
+REFERRED = 0.7  # the guest the host's question names last, in the third person
+STAY_AFTER_HANDOVER = 0.25  # 「補足すると」「システムの面では」: another guest takes it up
+PROFILE_ODDS = 4.0  # an answer opening with words only one guest used of themselves…
+PROFILE_MIN_SHARED = 2  # … at least this many two-character pieces of them
+STAY_AFTER_QUESTION = 0.45  # an unaddressed question goes back to whoever answered last…
+MAIN_GUEST = 0.3  # … or to the guest the title names first
 STAY_IN_ANSWER = 0.85  # a guest paragraph right after another guest's is the same guest
 STAY_ACROSS_SEGMENT = 0.3  # … unless a speech-to-text segment break sits between them
 OWN_NAME_ODDS = 30.0  # 「開発部の野村です」 is said by 野村
 MENTION_ODDS = 0.15  # 「野村さんが作った」 is rarely said by 野村
 
 _ANONYMOUS = re.compile(r"^(?:話者|Speaker|SPEAKER|spk)[ _]?\d+$", re.IGNORECASE)
+_WORD = re.compile(r"[一-龥々]{2,}|[ァ-ヶー]{3,}")  # content words, for matching self-descriptions
 _BARE_KATAKANA = re.compile(r"^[ァ-ヶー]+$")
+
 _NAME_PARTS = re.compile(r"[・=＝ \u3000]")
 _KATAKANA_NAME = r"[ァ-ヶ][ァ-ヶー]+(?:[・=＝][ァ-ヶ][ァ-ヶー]+)*"
 _TITLE_NAME = re.compile(rf"^(?:{_KATAKANA_NAME}|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}}|[一-龥々]{{2,6}}(?:さん|氏|先生))$")
@@ -216,7 +224,7 @@ def _from_labels(
         for person in guests:
             gids.append(_guest_id(person.name, speakers))
             speakers[gids[-1]] = Speaker(gids[-1], person.name, "guest")
-        who, sure = _which_guest(paragraphs, is_host, guests)
+        who, sure = _which_guest(paragraphs, is_host, guests, title=transcript.title)
         for i, u in enumerate(paragraphs):
             if is_host[i]:
                 turns.append(Turn(ids[canon[u.label or ""]], u.text, u.line, sure=1.0))
@@ -363,7 +371,7 @@ def _from_text(
     for person in guests:
         gids.append(_guest_id(person.name, speakers))
         speakers[gids[-1]] = Speaker(gids[-1], person.name, "guest")
-    who, guest_sure = _which_guest(paragraphs, is_host, guests)
+    who, guest_sure = _which_guest(paragraphs, is_host, guests, title=transcript.title)
     turns = []
     for i, u in enumerate(paragraphs):
         role_sure = p_host[i] if is_host[i] else 1 - p_host[i]
@@ -444,9 +452,15 @@ def _guests(
         found += _title_people(transcript.title)
         text = "\n".join(u.text for u in paragraphs)
         for u, asking in zip(paragraphs, is_host, strict=True):
-            names = addressed(u.text) if asking else [n for n in [own_name(u.text)] if n]
-            # A bare katakana word before 、 is a name only if the text uses it again: 「データ、」 is not.
-            names = [n for n in names if n not in host_forms and (not _BARE_KATAKANA.match(n) or text.count(n) >= 3)]
+            if asking:
+                # A bare katakana word before 、 is a name only if the text uses it again: 「データ、」 is not.
+                names = [n for n in addressed(u.text) if not _BARE_KATAKANA.match(n) or text.count(n) >= 3]
+            else:
+                # 「…の採録です。」 looks like 「…の岡本です。」: a self-given name counts when it is introduced
+                # with と申します or someone else uses it with さん.
+                said = own_name(u.text)
+                names = [said] if said and ("申します" in u.text or _honoured(said, text.replace(u.text, ""))) else []
+            names = [n for n in names if n not in host_forms]
             found += [_person(name) for name in names]
     guests: list[_Person] = []
     for person in found:
@@ -464,6 +478,11 @@ def _guests(
     return guests
 
 
+def _honoured(name: str, text: str) -> bool:
+    """Whether a text uses a name with さん, 氏, 先生…: 「岡本さんが」."""
+    return bool(re.search(rf"{re.escape(name)}(?:さん|氏|先生|くん|君)", text))
+
+
 def _same_person(a: _Person, b: _Person) -> bool:
     return any(_is_alias(x, y) or _is_alias(y, x) for x in a.aliases or (a.name,) for y in b.aliases or (b.name,))
 
@@ -473,34 +492,45 @@ def _matches(name: str, person: _Person) -> bool:
 
 
 def _which_guest(
-    paragraphs: Sequence[Utterance], is_host: Sequence[bool], guests: Sequence[_Person]
+    paragraphs: Sequence[Utterance], is_host: Sequence[bool], guests: Sequence[_Person], *, title: str = ""
 ) -> tuple[list[int], list[float]]:
     """Which guest says each guest paragraph (index into guests; 0 for host paragraphs) and how sure."""
     n = len(guests)
+    named = _title_people(title)
+    main = next((g for g, person in enumerate(guests) if named and _same_person(person, named[0])), None)
     order = [i for i, host in enumerate(is_host) if not host]
     who = [0] * len(paragraphs)
     sure = [1.0] * len(paragraphs)
     if n <= 1 or not order:
         return who, sure
+    profiles = _profiles(paragraphs, order, guests)
     emissions = np.zeros((len(order), n))
     transitions = np.zeros((max(len(order) - 1, 0), n, n))
-    called: int | None = None
+    called: tuple[int, float] | None = None
     start = np.full(n, math.log(1 / n))
     for k, i in enumerate(order):
         text = paragraphs[i].text
         said = own_name(text)
-        named = honoured_names(text)
+        mentioned = honoured_names(text)
+        opening = _bigrams(split_sentences(text)[0] if text.strip() else text)
         for g, person in enumerate(guests):
             if said and _matches(said, person):
                 emissions[k, g] += math.log(OWN_NAME_ODDS)
-            elif any(_matches(name, person) for name in named) or _mentions(text, person):
+            elif any(_matches(name, person) for name in mentioned) or _mentions(text, person):
                 emissions[k, g] += math.log(MENTION_ODDS)
+            if len(opening & profiles[g]) >= PROFILE_MIN_SHARED:
+                emissions[k, g] += math.log(PROFILE_ODDS)  # 「品質保証としては」 from the one who works there
         fresh = k == 0 or order[k - 1] != i - 1  # a host paragraph came between
         if fresh:
             asked = next((j for j in range(i - 1, -1, -1) if is_host[j]), None)
-            names = addressed(paragraphs[asked].text) if asked is not None else []
-            called = next((g for g, p in enumerate(guests) if any(_matches(x, p) for x in names)), None)
-        move = _guest_moves(n, fresh=fresh, called=called, segment=paragraphs[i].segment, asks=asks(text))
+            called = _called(paragraphs[asked].text, guests) if asked is not None else None
+        move = _guest_moves(
+            n,
+            fresh=fresh,
+            called=called,
+            stay=STAY_AFTER_QUESTION if fresh else _stay(paragraphs[i], text),
+            main=main,
+        )
         if k == 0:
             start = move[0]
         else:
@@ -513,13 +543,64 @@ def _which_guest(
     return who, sure
 
 
-def _guest_moves(n: int, *, fresh: bool, called: int | None, segment: bool, asks: bool) -> np.ndarray:
+def _called(question: str, guests: Sequence[_Person]) -> tuple[int, float] | None:
+    """The guest a host paragraph hands the floor to, and how likely they answer.
+
+    Called by name (「佐野さん、」「佐野さんはいかがですか」) they almost surely do; named in passing as the
+    host's last word on someone (「連携は森本さんが担当されたんですよね。」), they probably do.
+    """
+    names = addressed(question)
+    for g, person in enumerate(guests):
+        if any(_matches(x, person) for x in names):
+            return g, CALLED
+    sentences = split_sentences(question)
+    for sentence in reversed(sentences[-2:]):
+        for name in reversed(honoured_names(sentence)):
+            for g, person in enumerate(guests):
+                if _matches(name, person):
+                    return g, REFERRED
+    return None
+
+
+def _stay(paragraph: Utterance, text: str) -> float:
+    """How likely a guest paragraph right after another guest's is the same guest."""
+    if paragraph.segment or asks(text):
+        return STAY_ACROSS_SEGMENT
+    if hands_over(text):
+        return STAY_AFTER_HANDOVER
+    return STAY_IN_ANSWER
+
+
+def _bigrams(text: str) -> set[str]:
+    """Two-character pieces of kanji and katakana words: 「品質保証部」 shares 「品質」 with 「品質保証」."""
+    return {word[k : k + 2] for word in _WORD.findall(text) for k in range(len(word) - 1)}
+
+
+def _profiles(paragraphs: Sequence[Utterance], order: Sequence[int], guests: Sequence[_Person]) -> list[set[str]]:
+    """Words each guest used to introduce themselves, kept when no other guest used them."""
+    words: list[set[str]] = [set() for _ in guests]
+    for i in order:
+        said = own_name(paragraphs[i].text)
+        for g, person in enumerate(guests):
+            if said and _matches(said, person):
+                words[g] |= _bigrams(paragraphs[i].text) - _bigrams(" ".join(person.aliases))
+    return [w - set().union(*(o for h, o in enumerate(words) if h != g)) for g, w in enumerate(words)]
+
+
+def _guest_moves(n: int, *, fresh: bool, called: tuple[int, float] | None, stay: float, main: int | None) -> np.ndarray:
     """Log-probabilities of the next guest paragraph's speaker given the last one's: (from, to)."""
     if fresh and called is not None:
-        row = np.full(n, (1 - CALLED) / max(n - 1, 1))
-        row[called] = CALLED
+        row = np.full(n, (1 - called[1]) / max(n - 1, 1))
+        row[called[0]] = called[1]
         return np.asarray(np.log(np.tile(row, (n, 1))))
-    stay = STAY_AFTER_QUESTION if fresh else STAY_ACROSS_SEGMENT if segment or asks else STAY_IN_ANSWER
+    if fresh:
+        # An unaddressed question: the last speaker may go on, but a new topic is the main guest's.
+        lead = MAIN_GUEST if main is not None else 0.0
+        move = np.full((n, n), (1 - stay - lead) / n)
+        move[np.arange(n), np.arange(n)] += stay
+        if main is not None:
+            move[:, main] += lead
+        return np.asarray(np.log(move))
     move = np.full((n, n), (1 - stay) / max(n - 1, 1))
     np.fill_diagonal(move, stay)
     return np.asarray(np.log(move))

@@ -46,7 +46,7 @@ _SELF_INTRO = re.compile(
     r"(?:^|[。、\s])(?:私|僕|わたくし)は?[^。]{0,30}(?:の|で)[^。]{0,12}(?:です|をしています))"
 )
 _INTRO_COMPANY = re.compile(
-    r"よろしく|担当|務め|所属|代表|社長|部長|課長|マネージャー|エンジニア|をしてい|をやってい|と言います"
+    r"よろしく|担当|務め|所属|代表|社長|部長|課長|マネージャー|エンジニア|リーダー|責任者|同じく|入社|をしてい|をやってい|と言います"
 )
 # 「開発部の野村です」「担当している野村です」; 「二つ目は適応性です」 is a predicate, not a name
 _OWN_NAME = re.compile(r"(?:^|(?<=[のるた、\s]))(?P<name>[一-龥々ァ-ヶー]{2,8})(?:です|と申します)[。！]")
@@ -65,6 +65,11 @@ _CONNECTIVE = re.compile(
     r"^(?:そして|また|それで|だから|でも|ただ|つまり|例えば|たとえば|もちろん|一方|それに|さらに|なので|あと|しかも|結局|実は|特に)"
 )
 _CUT = re.compile(r"(?:…|\.\.\.|―|－|ー)[」』）)]?$")
+# 「補足すると、」「私からも一言」「現場の目線で言うと」「システムの面では」: another voice on the same question
+_HANDOVER = re.compile(
+    r"^(?:補足すると|補足ですが|付け加えると|付け加えるなら|私からも|僕からも|横から|ちなみに私|"
+    r"[^、。]{1,12}(?:としては|の立場から(?:言うと|すると)?|の目線で(?:言うと|いうと)?|の面では|の観点では))"
+)
 # 「先に入社されたんですね。」: checking back what the other said
 _CONFIRM = re.compile(r"(?:んです|のです|ということです|わけです|んだ|のだ)ね[。！]?$")
 # 「では次に、」「さて、」「最後に、」: moving the talk on
@@ -166,6 +171,11 @@ def requests(text: str) -> bool:
 def steers(text: str) -> bool:
     """「では次に、」「最後に、」: the talk is moved on, as a host does."""
     return bool(_STEER.search(text)) or requests(text)
+
+
+def hands_over(text: str) -> bool:
+    """「補足すると、」「品質保証としては、」: a second guest taking up the same question."""
+    return bool(_HANDOVER.search(text))
 
 
 def is_backchannel(text: str) -> bool:
