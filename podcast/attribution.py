@@ -30,11 +30,12 @@ from .cues import (
     honoured_names,
     hosts,
     own_name,
+    style_vector,
     switch_vector,
 )
 from .errors import ConfigError
 from .model import Chapter, Hints, Script, Speaker, Transcript, Turn, Utterance
-from .sequence import Chain, RoleWeights, marginals, role_chain, viterbi
+from .sequence import Chain, RoleWeights, adapt, marginals, role_chain, viterbi
 from .text import slugify, split_sentences
 
 HOST_ID = "host"
@@ -59,6 +60,7 @@ HOST_LABELS = frozenset(
 )
 GUEST_LABELS = frozenset({"A"})  # Q&A layout: the answerer, named from the title when it names one guest
 LABELLED_MIN_SHARE = 0.1  # of paragraphs: fewer labels than this and the text is read as unlabelled
+STYLE_STRENGTH = 0.3  # weight of each transcript's own speech habits (僕/私, です/だ), learned per transcript
 ROLE_SURE = 0.8  # below this probability of host-or-guest, a turn is marked for review
 GUEST_SURE = 0.6  # below this probability of which guest, likewise
 REVIEW_MAX_SHARE = 0.25  # flag at most this share of turns: the least sure first
@@ -156,9 +158,12 @@ def host_probabilities(paragraphs: Sequence[Utterance], weights: RoleWeights) ->
         return [], []
     cues, switches = _cue_matrix(paragraphs)
     chain = role_chain(weights, cues, switches)
-    _, single, _ = marginals(chain)
+    style = np.asarray([style_vector(u.text) for u in paragraphs], dtype=float).reshape(len(paragraphs), -1)
+    # Speech-to-text podcasts mix three or more voices and the tool's own spelling: no two clean styles to learn.
+    segmented = sum(u.segment for u in paragraphs) > len(paragraphs) / 2
+    p_host = adapt(chain, style, strength=0.0 if segmented else STYLE_STRENGTH)
     # Each paragraph's most likely side (posterior decoding): accuracy per paragraph is what a listener hears.
-    return [bool(p >= 0.5) for p in single[:, 0]], [float(p) for p in single[:, 0]]
+    return [bool(p >= 0.5) for p in p_host], [float(p) for p in p_host]
 
 
 def _cue_matrix(paragraphs: Sequence[Utterance]) -> tuple[np.ndarray, np.ndarray]:

@@ -280,3 +280,30 @@ def switch_vector(paragraphs: Sequence[Paragraph], i: int) -> list[float]:
         float(bool(_CUT.search(previous.strip()))),
         float(len(previous) > LONG_CHARS and len(text) > LONG_CHARS),
     ]
+
+
+# Habits of speech that tell two people apart but say nothing of their role on their own: which 「私」, which
+# filler, plain or polite endings. In a 対談 the host may say 「僕はね、…だよね」 to a guest's 「…です」; in
+# another the other way round, so attribution learns their weight per transcript (sequence.adapt).
+STYLE_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("watashi", r"私|わたし"),
+        ("boku", r"僕|ぼく"),
+        ("ore", r"俺|おれ"),
+        ("ee", r"えー|えっと|ええと"),
+        ("ano", r"あの[ー、ぉ]|あのう"),
+        ("nanka", r"なんか"),
+        ("maa", r"まあ|まぁ"),
+        ("dayo", r"だよ|だね|だよね|だなあ|よね[。]|ね[。]"),
+        ("janai", r"じゃない|じゃん"),
+        ("plain_end", r"(?:だ|る|た|ない|の|よ|ね|な)[。！？]"),
+        ("polite_end", r"(?:です|ます|ました|でした|ません|でしょう)[。！？]"),
+        ("ssu", r"っす"),
+    )
+)
+
+
+def style_vector(text: str) -> list[float]:
+    """Which STYLE_MARKERS a paragraph shows, 1.0 or 0.0 each."""
+    return [float(bool(pattern.search(text))) for _, pattern in STYLE_MARKERS]

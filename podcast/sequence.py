@@ -64,6 +64,23 @@ def viterbi(chain: Chain) -> list[int]:
     return path[::-1]
 
 
+def adapt(chain: Chain, style: Array, *, strength: float, rounds: int = 4, prior: float = 2.0) -> Array:
+    """P(host) per paragraph after learning, within one transcript, how each side talks (EM, naive Bayes)."""
+    _, single, _ = marginals(chain)
+    if strength == 0 or style.shape[1] == 0:
+        return np.asarray(single[:, 0])
+    base = style.mean(axis=0)
+    for _ in range(rounds):
+        host = single[:, 0]
+        rate_h = (host @ style + prior * base + 0.5) / (host.sum() + 2 * prior + 1)
+        rate_g = ((1 - host) @ style + prior * base + 0.5) / ((1 - host).sum() + 2 * prior + 1)
+        odds = style @ np.log(rate_h / rate_g) + (1 - style) @ np.log((1 - rate_h) / (1 - rate_g))
+        emissions = chain.emissions.copy()
+        emissions[:, 0] += strength * odds
+        _, single, _ = marginals(Chain(emissions, chain.transitions, chain.start))
+    return np.asarray(single[:, 0])
+
+
 @dataclass(frozen=True, slots=True)
 class Example:
     """A training sequence for the two-state (host, guest) model: cues, turn-taking cues and known states."""

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from podcast.sequence import Chain, Example, _objective, fit_roles, marginals, viterbi
+from podcast.sequence import Chain, Example, _objective, adapt, fit_roles, marginals, viterbi
 
 
 def _random_chain(rng: np.random.Generator, n: int, s: int) -> Chain:
@@ -65,3 +65,18 @@ def test_fit_learns_the_cue_and_the_alternation() -> None:
     assert weights.weights[1] > 1  # the marker cue says host
     plain = np.asarray(weights.plain)
     assert plain[0, 1] + plain[1, 0] > plain[0, 0] + plain[1, 1]  # sides alternate
+
+
+def test_adapt_learns_a_style_that_the_cues_only_hint_at() -> None:
+    # Ten paragraphs alternate host/guest; the cues say so clearly for the first two only, the style
+    # marker (column 0) always: learning the marker per transcript must pull the rest the right way.
+    n = 10
+    truth = np.asarray([i % 2 for i in range(n)])
+    emissions = np.zeros((n, 2))
+    emissions[0, 0], emissions[1, 0] = 3.0, -3.0
+    chain = Chain(emissions, np.zeros((n - 1, 2, 2)), np.zeros(2))
+    style = np.column_stack([(truth == 0) * 1.0, np.ones(n)])
+    before = adapt(chain, style, strength=0.0)
+    after = adapt(chain, style, strength=1.0)
+    assert np.allclose(before[2:], 0.5)  # strength 0: the chain's own marginals
+    assert all(after[i] > 0.55 if truth[i] == 0 else after[i] < 0.45 for i in range(n))
