@@ -19,9 +19,10 @@ LAYERS = {
     "captions": 1,  # below transcript, which reads SRT, WebVTT and JSON exports through it
     "transcript": 2, "cues": 1, "chaptering": 1, "script": 1, "voices": 1, "engines": 1, "cache": 1, "readings": 1,
     "timing": 1, "loudness": 1,
-    "attribution": 2, "synth": 2, "assemble": 2, "writers": 2, "feed": 2,
-    "pipeline": 3,
-    "cli": 4, "serve": 4, "__main__": 5,
+    "guests": 2,  # which guest: uses the cue vocabulary, used by attribution
+    "attribution": 3, "synth": 2, "assemble": 2, "writers": 2, "feed": 2,
+    "pipeline": 4,
+    "cli": 5, "serve": 5, "__main__": 6,
 }  # fmt: skip
 
 
