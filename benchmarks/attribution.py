@@ -37,7 +37,7 @@ SHARED = REPO.parent / "shared"
 FOUND = Path(os.environ.get("PODCAST_FOUND", "/work/data/found"))
 WEIGHTS = REPO / "podcast" / "data" / "attribution.json"
 REPORT = REPO / "benchmarks" / "attribution.md"
-L2 = 3  # ridge on the cue weights: few data, keep them modest
+L2 = 2.0  # ridge on the cue weights: few data, keep them modest
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from .text import split_sentences
 
+ENDING_KANA = ("か", "ね", "よ", "な", "た", "だ", "す", "う", "ん", "の", "は", "て", "ど", "ら", "し", "る", "い")
 SHORT_CHARS = 25  # 「なるほど、そうなんですね。」: a reaction, not an answer
 INTRO_SENTENCES = 3  # a self-introduction is in a paragraph's first sentences
 LONG_CHARS = 150  # a paragraph this long is nearly always someone explaining
 
 _TAIL = r"[」』）)\]…・.。、!！\s]*(?:[（(](?:笑|苦笑|一同笑)[）)][。]?)?\s*$"  # closing marks and a trailing （笑）
+_TRAILER = re.compile(r"(?:[」』）)\]…・.。、!！?？ー〜~\s]|[（(](?:笑|苦笑|爆笑|一同笑)[）)])+$")
 # 「…ですか？」「…でしょ?」
 _QUESTION_MARK = re.compile(rf"[?？]{_TAIL}")
 # 「今後の展望はいかがでしょうか。」「なぜ始めたんですか。」「それって難しくないですかね。」 — asked without ？
@@ -46,7 +48,8 @@ _SELF_INTRO = re.compile(
     r"(?:^|[。、\s])(?:私|僕|わたくし)は?[^。]{0,30}(?:の|で)[^。]{0,12}(?:です|をしています))"
 )
 _INTRO_COMPANY = re.compile(
-    r"よろしく|担当|務め|所属|代表|社長|部長|課長|マネージャー|エンジニア|リーダー|責任者|同じく|入社|をしてい|をやってい|と言います"
+    r"よろしく|担当|務め|所属|代表|社長|部長|課長|マネージャー|エンジニア|リーダー|責任者|同じく|入社|をしてい|をやってい|と言います|"
+    r"司会|進行|聞き手|パーソナリティ|MC"
 )
 # 「開発部の野村です」「担当している野村です」; 「二つ目は適応性です」 is a predicate, not a name
 _OWN_NAME = re.compile(r"(?:^|(?<=[のるた、\s]))(?P<name>[一-龥々ァ-ヶー]{2,8})(?:です|と申します)[。！]")
@@ -125,6 +128,8 @@ CUES: tuple[str, ...] = (
     "last",  # the closing paragraph
     "confirm",  # 「先に入社されたんですね。」 checking what was said
     "before_long",  # the next paragraph is long
+    # The last kana of the paragraph, its sentence-final particle or ending: 「…ますか」 -> か, 「…だね」 -> ね.
+    *(f"ends_{kana}" for kana in ENDING_KANA),
 )
 SWITCH_CUES: tuple[str, ...] = (
     "segment",  # a timestamp or caption cue opened it (speech-to-text tools cut at speaker changes)
@@ -262,7 +267,14 @@ def cue_vector(paragraphs: Sequence[Paragraph], i: int) -> list[float]:
         float(i == len(paragraphs) - 1),
         float(bool(_CONFIRM.search(end))),
         float(len(following) > LONG_CHARS),
+        *(float(_final_kana(end) == kana) for kana in ENDING_KANA),
     ]
+
+
+def _final_kana(sentence: str) -> str:
+    """The last letter of a sentence once punctuation, closing marks and （笑） are gone."""
+    bare = _TRAILER.sub("", sentence)
+    return bare[-1:] if bare else ""
 
 
 def switch_vector(paragraphs: Sequence[Paragraph], i: int) -> list[float]:
