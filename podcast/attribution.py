@@ -61,6 +61,8 @@ HOST_LABELS = frozenset(
     }
 )
 GUEST_LABELS = frozenset({"A"})  # Q&A layout: the answerer, named from the title when it names one guest
+ASKER_MEAN = 0.65  # mean P(host) of a labelled speaker's own turns that puts them on the asking side…
+ASKER_GAP = 0.3  # … when it is this far above the least asking speaker's
 LABELLED_MIN_SHARE = 0.1  # of paragraphs: fewer labels than this and the text is read as unlabelled
 STYLE_STRENGTH = 0.3  # weight of each transcript's own speech habits (僕/私, です/だ), learned per transcript
 ROLE_SURE = 0.8  # below this probability of host-or-guest, a turn is marked for review
@@ -259,7 +261,15 @@ def _askers(
         if top <= best:
             break
         hosts, best = hosts ^ {who}, top
-    return hosts
+    # Minutes put the chair between every two speeches, so turn-taking cannot show that members ask too;
+    # a speaker whose own turns nearly all ask is on the asking side whatever the sequence says.
+    # Only where the speakers clearly split into askers and answerers: three or more of them, and far apart.
+    if len(people) < 3:
+        return hosts
+    floor = min(mean.values())
+    return hosts | {
+        who for who in free if mean[who] >= ASKER_MEAN and mean[who] - floor >= ASKER_GAP and names.count(who) >= 2
+    }
 
 
 def _no_turn_taking(weights: RoleWeights) -> RoleWeights:
@@ -280,7 +290,12 @@ def _join_aliases(labels: Sequence[str], people: Sequence[Person]) -> dict[str, 
         longer = [
             other
             for other in labels
-            if other != short and len(other) > len(short) and is_alias(short, other) and other not in HOST_LABELS
+            if other != short
+            and len(other) > len(short)
+            and is_alias(short, other)
+            and other not in HOST_LABELS
+            # 「荒木・瀬戸口」 (both at once) holds another label too: a pair, not 荒木's full name
+            and not any(third not in (short, other) and third in other for third in labels)
         ]
         if len(longer) == 1 and len(short) >= 2:
             canon[short] = longer[0]

@@ -310,3 +310,33 @@ def test_split_never_raises_anything_but_a_podcast_error(lines: list[str]) -> No
         assert "\n" not in str(exc)
         return
     assert all(turn.speaker in script.speakers for turn in script.turns)
+
+
+def test_a_pair_label_does_not_swallow_either_name() -> None:
+    utterances = (
+        Utterance("お二人はいつ出会ったのですか？", 1, label="松井"),
+        Utterance("大学のサークルです。", 2, label="荒木"),
+        Utterance("同じ学年でした。", 3, label="瀬戸口"),
+        Utterance("（笑）そうです。", 4, label="荒木・瀬戸口"),
+        Utterance("最初の印象は？", 5, label="松井"),
+        Utterance("静かな人だと思いました。", 6, label="荒木"),
+    )
+    script = attribute(Transcript("対談", utterances))
+    assert sorted(s.name for s in script.speakers.values()) == ["松井", "瀬戸口", "荒木", "荒木・瀬戸口"]
+
+
+def test_every_labelled_questioner_is_on_the_asking_side() -> None:
+    # Minutes: the chair speaks between every two speeches; the members ask, the officials answer.
+    chair = "次に、{}さん。"
+    lines = []
+    for member, official in (("木下", "堀江"), ("石田", "村井"), ("木下", "堀江"), ("石田", "村井")):
+        lines += [
+            (chair.format(member), "委員長"),
+            ("公園の遊具の点検はどのように行っているのでしょうか。また、今後の予定はいかがでしょうか。", member),
+            (chair.format(official), "委員長"),
+            ("年に二回、専門の業者が点検しております。来年度も同じ体制で行う予定です。", official),
+        ]
+    utterances = tuple(Utterance(text, n, label=who) for n, (text, who) in enumerate(lines, 1))
+    script = attribute(Transcript("委員会", utterances))
+    roles = {s.name: s.role for s in script.speakers.values()}
+    assert roles == {"委員長": "host", "木下": "host", "石田": "host", "堀江": "guest", "村井": "guest"}
