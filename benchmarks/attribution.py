@@ -136,6 +136,8 @@ class Score:
     chrome_voiced: int
     baseline: float  # a line ending in ？ is the host's
     wrong: int
+    wrong_role: int  # lines whose host-or-guest is wrong
+    flagged_wrong_role: int
     flagged: int
     flagged_wrong: int
     turns: int
@@ -171,7 +173,7 @@ def score(script: Script, text: Path, key: dict[int, str]) -> Score:
     if ids and letters:
         rows, cols = linear_sum_assignment(-np.asarray(count))
         mapping = {ids[r]: letters[c] for r, c in zip(rows, cols, strict=True)}
-    right_hg = right_spk = wrong = flagged = flagged_wrong = base = 0
+    right_hg = right_spk = wrong = flagged = flagged_wrong = base = wrong_role = flagged_wrong_role = 0
     for ln, p in pred.items():
         opts = _options(key[ln])
         asked = bool(re.search(r"[?？][」』）)\s]*$", lines[ln - 1].strip()))
@@ -186,6 +188,8 @@ def score(script: Script, text: Path, key: dict[int, str]) -> Score:
         right_spk += spk
         bad = not (hg and spk)
         wrong += bad
+        wrong_role += not hg
+        flagged_wrong_role += (not hg) and p[1]
         flagged += p[1]
         flagged_wrong += bad and p[1]
     n = max(1, len(pred))
@@ -196,6 +200,8 @@ def score(script: Script, text: Path, key: dict[int, str]) -> Score:
         chrome_voiced=voiced_x,
         baseline=base / n,
         wrong=wrong,
+        wrong_role=wrong_role,
+        flagged_wrong_role=flagged_wrong_role,
         flagged=flagged,
         flagged_wrong=flagged_wrong,
         turns=len(turns),
@@ -293,7 +299,8 @@ def _means(kind: str, chosen: Sequence[tuple[Keyed, Score, Score]]) -> str:
         f"- {kind}: {len(chosen)} transcripts; host-vs-guest LOSO {mean([s.host_guest for s in loso])}, "
         f"shipped {mean([s.host_guest for s in shipped])}, `?` baseline {mean([s.baseline for s in shipped])}; "
         f"speaker LOSO {mean([s.speaker for s in loso])}; chrome voiced {sum(s.chrome_voiced for s in shipped)}; "
-        f"wrong lines flagged {sum(s.flagged_wrong for s in shipped)}/{sum(s.wrong for s in shipped)}; "
+        f"wrong lines flagged {sum(s.flagged_wrong for s in shipped)}/{sum(s.wrong for s in shipped)} "
+        f"(host-or-guest wrong: {sum(s.flagged_wrong_role for s in shipped)}/{sum(s.wrong_role for s in shipped)}); "
         f"turns flagged {_pct(flagged)}; below the `?` baseline (LOSO): {', '.join(below) or 'none'}"
     )
 

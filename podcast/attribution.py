@@ -253,23 +253,24 @@ def _askers(
     hosts = {who for who, is_host in fixed.items() if is_host}
     free = [who for who in people if who not in fixed]
     if not hosts and free:
-        hosts.add(max(free, key=lambda who: (mean[who], people.index(who) * -1)))
+        hosts.add(max(free, key=lambda who: (mean[who], -people.index(who))))
+    hosts |= _clear_askers(free, names, mean)
     best = score(hosts)
     for _ in range(len(free)):  # flip one speaker at a time while the score rises
-        trials = [(score(hosts ^ {who}), who) for who in free if hosts ^ {who}]
-        top, who = max(trials, default=(best, ""))
+        top, who = max(((score(hosts ^ {who}), who) for who in free if hosts ^ {who}), default=(best, ""))
         if top <= best:
             break
         hosts, best = hosts ^ {who}, top
-    # Minutes put the chair between every two speeches, so turn-taking cannot show that members ask too;
-    # a speaker whose own turns nearly all ask is on the asking side whatever the sequence says.
-    # Only where the speakers clearly split into askers and answerers: three or more of them, and far apart.
-    if len(people) < 3:
-        return hosts
+    # Minutes put the chair between every two speeches, so turn-taking cannot show that members ask too.
+    return hosts | _clear_askers(free, names, mean)
+
+
+def _clear_askers(free: Sequence[str], names: Sequence[str], mean: dict[str, float]) -> set[str]:
+    """Speakers whose own turns nearly all ask, where speakers clearly split into askers and answerers."""
+    if len(mean) < 3:
+        return set()
     floor = min(mean.values())
-    return hosts | {
-        who for who in free if mean[who] >= ASKER_MEAN and mean[who] - floor >= ASKER_GAP and names.count(who) >= 2
-    }
+    return {who for who in free if mean[who] >= ASKER_MEAN and mean[who] - floor >= ASKER_GAP and names.count(who) >= 2}
 
 
 def _no_turn_taking(weights: RoleWeights) -> RoleWeights:

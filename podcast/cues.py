@@ -29,6 +29,14 @@ _QUESTION_FORM = re.compile(
     r"何|なぜ|どうして)"
     rf"{_TAIL}"
 )
+# 「きっかけは何だったんでしょう。」: a question word, then a plain ending that still asks
+_WH_QUESTION = re.compile(
+    rf"(?:何|なに|なん|なぜ|どう|いつ|どこ|誰|だれ|どれ|どんな|どの|どちら|いくら).*(?:でしょう|だろう|っけ|の)。?{_TAIL}"
+)
+# 「小松さん。」「山田さん？」 on its own: a name called after the question
+_CALL_ONLY = re.compile(
+    r"^(?:じゃあ|では|それでは|では次に|次に|最後に)?、?(?P<who>[一-龥々ァ-ヶーA-Za-z]{1,10})(?:さん|くん|君|先生)[。？?！!、]*$"
+)
 # 「今後の展望は。」「御社の強みは？」: a topic left open for the other to take up
 _OPEN_TOPIC = re.compile(rf"(?:は|って|については)[。]?{_TAIL}")
 # 「自己紹介をお願いします。」「詳しく教えてください。」「お話を伺えますか。」
@@ -52,7 +60,12 @@ _INTRO_COMPANY = re.compile(
     r"司会|進行|聞き手|パーソナリティ|MC"
 )
 # 「開発部の野村です」「担当している野村です」; 「二つ目は適応性です」 is a predicate, not a name
-_OWN_NAME = re.compile(r"(?:^|(?<=[のるた、\s]))(?P<name>[一-龥々ァ-ヶー]{2,8})(?:です|と申します)[。！]")
+_TOPIC_BEFORE = re.compile(r"(?<!私|僕|俺)(?<!わたし)(?<!わたくし)は")
+_OWN_NAME = re.compile(
+    # 「笹川みのりです。」 opening a sentence: a kanji surname with a given name in kana
+    r"(?:^(?P<full>[一-龥々]{2,4}[ぁ-ゖ]{2,4})|(?:^|(?<=[のるた、\s]))(?P<name>[一-龥々ァ-ヶー]{2,8}))"
+    r"(?:です|と申します)[。！]"
+)
 # 「司会の高橋です。」「今日のゲストは森さんです。」「お越しいただきました」: whoever runs the show
 _HOSTING = re.compile(
     r"司会|進行役|聞き手|インタビュアー|今日のゲスト|本日のゲスト|ゲストに|お越しいただ|お迎えし|お招きし|"
@@ -153,8 +166,10 @@ class Paragraph:
 
 
 def last_sentence(text: str) -> str:
-    """The final sentence of a paragraph, stage notes included."""
+    """The final sentence of a paragraph, past a name called after it: 「どう見ていましたか。小松さん。」"""
     sentences = split_sentences(text)
+    while len(sentences) > 1 and _CALL_ONLY.match(sentences[-1]):
+        sentences.pop()
     return sentences[-1] if sentences else text
 
 
@@ -195,6 +210,9 @@ def addressed(text: str) -> list[str]:
     for sentence in split_sentences(text):
         if is_question(sentence) or requests(sentence):
             names += [found["c"] for found in _NAMED_TOPIC.finditer(sentence)]
+        called = _CALL_ONLY.match(sentence)
+        if called:  # 「じゃあ笹川さん。」 hands over the floor
+            names.append(called["who"])
     return [name for name in dict.fromkeys(names) if not _NOT_NAME.search(name)]
 
 
@@ -210,12 +228,16 @@ def own_name(text: str) -> str | None:
     「五年前の勉強会です。」 has the same shape, so an introduction also needs its usual company: と申します,
     よろしく, or a job.
     """
-    # An introduction comes first: in the opening sentences, not in the middle of an answer.
-    found = next((f for f in map(_OWN_NAME.search, split_sentences(text)[:INTRO_SENTENCES]) if f), None)
-    if not found:
-        return None
-    introduced = "申します" in found[0] or bool(_INTRO_COMPANY.search(text))
-    return found["name"] if introduced else None
+    # An introduction comes first: in the opening sentences, not in the middle of an answer; its company is
+    # in the same sentence or the next.
+    sentences = split_sentences(text)
+    for n, sentence in enumerate(sentences[:INTRO_SENTENCES]):
+        found = _OWN_NAME.search(sentence)
+        if not found or _TOPIC_BEFORE.search(sentence[: found.start()]):
+            continue  # 「本記事はイベントの採録です。」 says what something is, not who is speaking
+        if "申します" in found[0] or _INTRO_COMPANY.search("".join(sentences[n : n + 2])):
+            return found["name"] or found["full"]
+    return None
 
 
 def introduces_self(text: str) -> bool:
@@ -236,9 +258,9 @@ def cue_vector(paragraphs: Sequence[Paragraph], i: int) -> list[float]:
     """The CUES of paragraph i, in CUES order, from its text and its neighbours."""
     text = paragraphs[i].text
     sentences = split_sentences(text) or [text]
-    end = sentences[-1]
+    end = last_sentence(text)
     marked = bool(_QUESTION_MARK.search(end))
-    formed = not marked and bool(_QUESTION_FORM.search(end))
+    formed = not marked and bool(_QUESTION_FORM.search(end) or _WH_QUESTION.search(end))
     following = paragraphs[i + 1].text if i + 1 < len(paragraphs) else ""
     return [
         1.0,

