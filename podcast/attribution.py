@@ -65,6 +65,7 @@ ASKER_MEAN = 0.65  # mean P(host) of a labelled speaker's own turns that puts th
 ASKER_GAP = 0.3  # … when it is this far above the least asking speaker's
 LABELLED_MIN_SHARE = 0.1  # of paragraphs: fewer labels than this and the text is read as unlabelled
 STYLE_STRENGTH = 0.3  # weight of each transcript's own speech habits (僕/私, です/だ), learned per transcript
+TWO_VOICE_SWITCH = 3.0  # log-odds of a change of side at a segment break when only two people speak
 ROLE_SURE = 0.8  # below this probability of host-or-guest, a turn is marked for review
 GUEST_SURE = 0.6  # below this probability of which guest, likewise
 REVIEW_MAX_SHARE = 0.25  # flag at most this share of turns: the least sure first
@@ -128,12 +129,21 @@ def attribute(transcript: Transcript, hints: Hints | None = None, *, weights: Ro
     )
 
 
-def host_probabilities(paragraphs: Sequence[Utterance], weights: RoleWeights) -> tuple[list[bool], list[float]]:
-    """Viterbi host/guest for each paragraph and the probability that it is the host's."""
+def host_probabilities(
+    paragraphs: Sequence[Utterance], weights: RoleWeights, *, two_voices: bool = False
+) -> tuple[list[bool], list[float]]:
+    """Host or guest for each paragraph and the probability that it is the host's.
+
+    two_voices: only two people speak, so a speech-to-text segment break is a change of side.
+    """
     if not paragraphs:
         return [], []
     cues, switches = _cue_matrix(paragraphs)
     chain = role_chain(weights, cues, switches)
+    if two_voices:
+        breaks = np.asarray([u.segment for u in paragraphs[1:]], dtype=float)
+        swap = np.asarray([[0.0, 1.0], [1.0, 0.0]])
+        chain = replace(chain, transitions=chain.transitions + TWO_VOICE_SWITCH * breaks[:, None, None] * swap)
     style = np.asarray([style_vector(u.text) for u in paragraphs], dtype=float).reshape(len(paragraphs), -1)
     # Speech-to-text podcasts mix three or more voices and the tool's own spelling: no two clean styles to learn.
     segmented = sum(u.segment for u in paragraphs) > len(paragraphs) / 2
@@ -353,6 +363,11 @@ def _from_text(
     people = known_people(transcript, hints)
     host_display = host_name(paragraphs, is_host, transcript, hints)
     guests = find_guests(paragraphs, is_host, transcript, hints, people, host=host_display)
+    segmented = sum(u.segment for u in paragraphs) > len(paragraphs) / 2
+    voices = hints.speakers or 1 + len(guests)
+    if segmented and voices == 2:
+        # A diarizing tool starts a segment at each change of speaker: with two voices, sides alternate.
+        is_host, p_host = host_probabilities(paragraphs, weights, two_voices=True)
     speakers: dict[str, Speaker] = {HOST_ID: Speaker(HOST_ID, host_display, "host")}
     gids = []
     for person in guests:

@@ -68,6 +68,7 @@ _MD_HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.+?)\s*#*$")
 _MARK_HEADING = re.compile(r"^[■◆◇●▼▶︎]\s*(?P<text>.+)$")
 _NOT_A_NAME = re.compile(
     r"[、。，,！？!?…「」『』（）()【】\d]|^(はい|ええ|うん|いいえ|へぇ|へー|なるほど|そうですね|そう)"
+    r"|^[ぁ-ゖー]{1,3}$"  # 「あ そうだったんだ」 in speech-to-text output: a filler, not a speaker called あ
 )
 _SPEECH_START = re.compile(r"^(はい|ええ|うん|いや|あの|えー|えっと|よろしく|こんにちは|どうも|では|じゃあ|それでは)")
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"

@@ -345,3 +345,23 @@ def test_every_labelled_questioner_is_on_the_asking_side() -> None:
     script = attribute(Transcript("委員会", utterances))
     roles = {s.name: s.role for s in script.speakers.values()}
     assert roles == {"委員長": "host", "木下": "host", "石田": "host", "堀江": "guest", "村井": "guest"}
+
+
+def test_two_voices_alternate_at_speech_to_text_segments() -> None:
+    # A diarizing tool's export: a timestamp before each change of speaker, no punctuation to speak of.
+    text = "\n".join(
+        [
+            "朝ラジオ #12",
+            "00:01", "はいおはようございます 朝ラジオです 今日のゲストは八百屋の田村さんです",
+            "00:09", "おはようございます 田村です よろしくお願いします",
+            "00:14", "お店はもう長いんですか",
+            "00:17", "祖父の代からなので六十年くらいですね 僕で三代目です",
+            "00:25", "へえ 六十年",
+            "00:27", "はい 店の場所はずっと同じで 商店街の角のところです",
+            "00:35", "いいですね 朝は何時から",
+            "00:38", "市場が四時なので 三時半には起きてます",
+        ]
+    )  # fmt: skip
+    script = attribute(parse_transcript(text, source="asa.txt"))
+    assert [script.speakers[t.speaker].role for t in script.turns] == ["host", "guest"] * 4
+    assert "00:01" not in "".join(t.text for t in script.turns)
