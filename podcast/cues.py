@@ -189,11 +189,6 @@ def requests(text: str) -> bool:
     return bool(_REQUEST.search(text))
 
 
-def steers(text: str) -> bool:
-    """「では次に、」「最後に、」: the talk is moved on, as a host does."""
-    return bool(_STEER.search(text)) or requests(text)
-
-
 def hands_over(text: str) -> bool:
     """「補足すると、」「品質保証としては、」: a second guest taking up the same question."""
     return bool(_HANDOVER.search(text))
