@@ -281,10 +281,18 @@ def report(items: Sequence[Keyed]) -> str:
         out += ["", "## Public transcripts found in the session (text not committed)", ""]
         for raw in sources:
             if raw.exists():
-                out.append(
-                    f"- {raw.stem}: {raw.read_text(encoding='utf-8').splitlines()[0].removeprefix('# source: ')}"
-                )
+                out.append(f"- {raw.stem}: {_address(raw.read_text(encoding='utf-8').splitlines()[0])}")
     return "\n".join(out) + "\n"
+
+
+def _address(source_line: str) -> str:
+    """Where a found transcript came from: its URL and repository file at a commit, without the notes."""
+    urls = re.findall(r"https?://\S+", source_line)
+    repo = re.search(r"GitHub (\S+/\S+?),? (\S+) at commit ([0-9a-f]{7,40})", source_line)
+    parts = [urls[0].rstrip(",;)")] if urls else []
+    if repo:
+        parts.append(f"GitHub {repo[1]} `{repo[2]}` @ {repo[3][:8]}")
+    return " — ".join(parts) or source_line.removeprefix("# source: ")[:120]
 
 
 def _means(kind: str, chosen: Sequence[tuple[Keyed, Score, Score]]) -> str:
