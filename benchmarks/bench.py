@@ -316,8 +316,24 @@ def machine() -> dict[str, Any]:
     }
 
 
+_TEXT_KEYS = ("title", "slug", "audio", "chapters_json", "transcript_vtt", "script_yaml")  # they quote the input
+
+
+def figures_only(node: Any) -> Any:
+    """A render summary without the input's words (title, file names, chapter titles): the report keeps numbers."""
+    if isinstance(node, dict):
+        kept = {key: figures_only(value) for key, value in node.items() if key not in _TEXT_KEYS}
+        if isinstance(node.get("chapters"), list):
+            kept["chapters"] = [c["start_s"] for c in node["chapters"] if isinstance(c, dict) and "start_s" in c]
+        return kept
+    if isinstance(node, list):
+        return [figures_only(item) for item in node]
+    return node
+
+
 def write_report(out: Path, data: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    data = data | {"runs": figures_only(data["runs"])}
     (out / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (out / "report.md").write_text(markdown(data), encoding="utf-8")
 
