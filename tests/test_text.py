@@ -54,7 +54,7 @@ def test_is_speakable(text: str, speakable: bool) -> None:
 @pytest.mark.parametrize(
     ("title", "slug"),
     [
-        ("サム・アルトマン | AIが企業を変える", "サム-アルトマン-aiが企業を変える"),
+        ("ミカ・タナベ | 小さな農園が世界を変える", "ミカ-タナベ-小さな農園が世界を変える"),
         ("Hello, World!", "hello-world"),
         ("../../etc", "etc"),
         ("ＧＰＴ－５の話", "gpt-5の話"),
@@ -72,5 +72,5 @@ def test_slug_of_punctuation_is_stable_and_safe() -> None:
 
 def test_shorten() -> None:
     assert shorten("短い", 10) == "短い"
-    assert shorten("まず始めに、私は多くの共通の友人と話をしました", 10) == "まず始めに…"
+    assert shorten("まず最初に、私は近所の古い友人と話をしました", 10) == "まず最初に…"
     assert len(shorten("あ" * 50, 20)) == 20

@@ -176,11 +176,13 @@ def test_no_dialogue_is_an_error(text: str) -> None:
 def test_seed() -> None:
     text = read_transcript(SEED)
     transcript = parse_transcript(text, source=str(SEED))
-    assert transcript.title == "サム・アルトマン | AIが企業の意思決定を支援すると、企業は非常に速く成長する"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert transcript.title == lines[0]
     texts = [u.text for u in transcript.utterances]
-    chrome = ["AIに仕事を奪われたい", "この記事は約19分で読めます。", "コメント", "タイトルとURLをコピーしました"]
+    # The blog name, reading time and English title above the talk, the comment and copy buttons below it
+    # (read from the file: tests quote no real transcript).
+    chrome = [*lines[1:4], *lines[-2:]]
     assert not set(chrome) & set(texts)
-    assert not any(t.startswith("Sam Altman") for t in texts)
     assert all(u.label is None and not u.heading for u in transcript.utterances)
     body = [line.strip() for line in text.splitlines()[6:125] if line.strip()]
     assert texts == body
