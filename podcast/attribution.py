@@ -1,9 +1,10 @@
 """Stage 2: Transcript -> Script: who says each paragraph, from labels or, failing that, from the text.
 
-Unlabelled text is decoded in two passes over the whole transcript, each a linear-chain model: host or guest
-(cue weights fitted on labelled transcripts, podcast/data/attribution.json), then which guest (names
-addressed, self-introductions, third-person mentions). Each decision keeps its probability; unsure ones are
-marked for review with the reason.
+Unlabelled text: a linear-chain model decides host or guest for every paragraph at once (cue weights fitted
+on keyed transcripts, podcast/data/attribution.json), refined by the transcript's own habits of speech and,
+in a two-voice speech-to-text export, by its segments; then guests.py decides which guest. Each decision
+keeps its probability; unsure ones are marked for review with the reason. Labelled text keeps its labels;
+the model only decides which labels are the asking side.
 """
 
 from __future__ import annotations

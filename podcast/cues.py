@@ -161,7 +161,7 @@ SWITCH_CUES: tuple[str, ...] = (
 class Paragraph:
     """A paragraph to weigh, with what the layout says around it."""
 
-    text: str
+    text: str  # as written
     segment: bool = False  # a timestamp or caption cue opened it
 
 

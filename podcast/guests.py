@@ -47,8 +47,8 @@ _TITLE_HONORED = re.compile(rf"({_KATAKANA_NAME}|[一-龥々]{{2,6}})(?:さん|�
 class Person:
     """Someone who may speak: a display name and the forms the text uses for them."""
 
-    name: str
-    aliases: tuple[str, ...]
+    name: str  # as shown: the fullest form found (山田太郎)
+    aliases: tuple[str, ...]  # every form the text may use: the name and its parts (山田太郎, 山田)
 
 
 def known_people(transcript: Transcript, hints: Hints) -> list[Person]:
