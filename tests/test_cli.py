@@ -234,3 +234,35 @@ def test_a_script_file_under_any_name_is_read_as_a_script(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Wrote {again}: 2 speakers, 6 turns, 2 chapters\n")
     assert "guest1: {name: 星野シェフ, role: guest}" in again.read_text(encoding="utf-8")
+
+
+def test_split_hints_name_the_speakers(tmp_path: Path) -> None:
+    transcript = tmp_path / "t.txt"
+    transcript.write_text(
+        "朝の店\n\n森田さん、開店は何時ですか？\n七時です。パンが焼き上がるのがちょうどその頃なので。\n"
+        "小池さんはいかがですか？\n私は仕込みがあるので五時には来ています。\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "s.yaml"
+    args = ["split", str(transcript), "-o", str(out), "--speakers", "3", "--host", "山口"]
+    result = runner.invoke(app, [*args, "--guest", "森田", "--guest", "小池"])
+    assert result.exit_code == 0, result.output
+    assert "host       山口 (host): 2 turns" in result.output
+    assert "森田 (guest): 1 turns" in result.output and "小池 (guest): 1 turns" in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--speakers", "2", "--host", "a", "--guest", "b", "--guest", "c"], "3 names given for 2 speakers"),
+        (["--guest", " "], "a name cannot be empty"),
+        (["--speakers", "1"], "--speakers"),
+    ],
+)
+def test_split_rejects_bad_hints(tmp_path: Path, extra: list[str], message: str) -> None:
+    transcript = tmp_path / "t.txt"
+    transcript.write_text("題\n\nいつですか？\n昨日です。\n", encoding="utf-8")
+    result = runner.invoke(app, ["split", str(transcript), "-o", str(tmp_path / "s.yaml"), *extra])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "s.yaml").exists()
