@@ -75,14 +75,14 @@ def test_short_chapters_merge() -> None:
 @pytest.mark.parametrize(
     ("question", "title"),
     [
-        ("資金繰りについて聞いてもいいですか?", "資金繰りについて"),
+        ("資金繰りについてお聞きしてもいいですか?", "資金繰りについて"),
         (
-            "ミカ、5年前に農園を始める決め手になったものは何だったのでしょうか?",
-            "5年前に農園を始める決め手になったものは？",
+            "ミカ、5年前に農園を始める決め手になったのは何だったのでしょうか?",
+            "5年前に農園を始める決め手になったのは？",
         ),
         ("では、今、一番大切にしていることは何ですか？", "一番大切にしていることは？"),
         ("3年で市場を小さく見積もっていると思いますか?", "3年で市場を小さく見積もっている？"),
-        ("10年後のアグリリンクはどうなっているでしょうか?", "10年後のアグリリンクはどうなっている？"),
+        ("10年後のアグリリンクはどんな姿になっているでしょうか?", "10年後のアグリリンクはどんな姿になっている？"),
         (
             "地方の直売所と直売所のネット化は、それをさらに広げたり、形を変えたりしますか?",
             "地方の直売所と直売所のネット化は？",
@@ -108,11 +108,11 @@ def test_seed() -> None:
     assert len(script.speakers) == 3
     assert all(0 < len(c.title) <= 30 for c in script.chapters)
     assert all(c.turns[0].speaker == "host" for c in script.chapters)
-    chrome = ["AIに仕事を奪われたい", "この記事は約19分で読めます。", "コメント", "タイトルとURLをコピーしました"]
+    lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    chrome = [*lines[1:4], *lines[-2:]]  # blog name, reading time, English title; comment and copy buttons
     texts = [t.text for t in script.turns]
     assert not set(chrome) & set(texts)
-    assert not any("Sam Altman" in t for t in texts)
-    assert script.title == "サム・アルトマン | AIが企業の意思決定を支援すると、企業は非常に速く成長する"
+    assert script.title == lines[0]
     # Every paragraph, in order (an interviewer's question may be split from the answer in its paragraph).
     paragraphs = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines()[6:125] if line.strip()]
     assert "".join(texts).replace(" ", "") == "".join(paragraphs).replace(" ", "")
