@@ -42,6 +42,7 @@ from .guests import (
 from .model import Chapter, Hints, Script, Speaker, Transcript, Turn, Utterance
 from .sequence import RoleWeights, adapt, role_chain
 from .text import slugify
+from .transcript import CHAIR
 
 HOST_ID = "host"
 HOST_LABELS = frozenset(
@@ -63,6 +64,7 @@ HOST_LABELS = frozenset(
 )
 GUEST_LABELS = frozenset({"A"})  # Q&A layout: the answerer, named from the title when it names one guest
 ASKER_MEAN = 0.65  # mean P(host) of a labelled speaker's own turns that puts them on the asking side…
+PEERS_MEAN = 0.4  # below this mean P(host) for every speaker, labelled speakers are peers: no host
 ASKER_GAP = 0.3  # … when it is this far above the least asking speaker's
 LABELLED_MIN_SHARE = 0.1  # of paragraphs: fewer labels than this and the text is read as unlabelled
 STYLE_STRENGTH = 0.3  # weight of each transcript's own speech habits (僕/私, です/だ), learned per transcript
@@ -184,10 +186,13 @@ def _from_labels(
     canon = _join_aliases(labels, people)
     hosts_named = {_canon_name(h, canon, people) for h in hints.hosts}
     hosts_named |= {canon.get(p.name, p.name) for p in transcript.participants if p.role == "host"}
+    chairs = {canon[label] for label in labels if CHAIR.match(label)}
+    chairs |= {canon.get(p.name, p.name) for p in transcript.participants if any(map(CHAIR.match, p.aliases))}
+    hosts_named |= chairs
     fixed = {canon[label]: True for label in labels if label in HOST_LABELS or canon[label] in hosts_named}
     fixed |= {_canon_name(g, canon, people): False for g in hints.guests}
     fixed |= {canon[label]: False for label in labels if label in GUEST_LABELS}
-    hosts_set = _askers(paragraphs, canon, weights, fixed=fixed)
+    hosts_set = _askers(paragraphs, canon, weights, fixed=fixed, chairs=chairs)
     only_host_labels = set(canon.values()) <= hosts_set
     in_title = title_people(transcript.title)
     speakers: dict[str, Speaker] = {}
@@ -241,30 +246,44 @@ def _from_labels(
 
 
 def _askers(
-    paragraphs: Sequence[Utterance], canon: dict[str, str], weights: RoleWeights, *, fixed: dict[str, bool]
+    paragraphs: Sequence[Utterance],
+    canon: dict[str, str],
+    weights: RoleWeights,
+    *,
+    fixed: dict[str, bool],
+    chairs: set[str],
 ) -> set[str]:
     """The speakers on the asking side: the split of speakers into hosts and guests that the model scores highest.
 
     Scoring whole sequences, not speakers one by one, lets turn-taking count: questioners are the ones whose
-    turns are answered (a council's several questioners, a group interview's onlookers).
+    turns are answered (a council's several questioners, a group interview's onlookers). A listed chair (議長,
+    司会) gives the floor between every two speeches, so the others' turn-taking is read without the chair's turns.
     """
-    labelled = [u for u in paragraphs if u.label]
+    labelled = [u for u in paragraphs if u.label and not (fixed.get(canon[u.label]) and canon[u.label] in chairs)]
+    if not labelled:
+        return {who for who, is_host in fixed.items() if is_host}
     names = [canon[u.label or ""] for u in labelled]
     people = list(dict.fromkeys(names))
     cues, switches = _cue_matrix(labelled)
     chain = role_chain(weights, cues, switches)
-    _, p_host = host_probabilities(labelled, _no_turn_taking(weights))
+    _, p_host = host_probabilities(labelled, _own_wording(weights))
     mean = {who: float(np.mean([p for n, p in zip(names, p_host, strict=True) if n == who])) for who in people}
+
+    # Only a change of speaker is turn-taking: a speech in several paragraphs is one turn, whoever gives it.
+    changes = np.flatnonzero([a != b for a, b in zip(names, names[1:], strict=False)])
 
     def score(hosts: set[str]) -> float:
         states = np.asarray([0 if n in hosts else 1 for n in names])
         total = chain.start[states[0]] + chain.emissions[np.arange(len(states)), states].sum()
-        return float(total + chain.transitions[np.arange(len(states) - 1), states[:-1], states[1:]].sum())
+        return float(total + chain.transitions[changes, states[changes], states[changes + 1]].sum())
 
     hosts = {who for who, is_host in fixed.items() if is_host}
     free = [who for who in people if who not in fixed]
     if not hosts and free:
-        hosts.add(max(free, key=lambda who: (mean[who], -people.index(who))))
+        first = max(free, key=lambda who: (mean[who], -people.index(who)))
+        if mean[first] < PEERS_MEAN:
+            return set()  # nobody's turns lean to asking: peers in conversation, no asking side
+        hosts.add(first)
     hosts |= _clear_askers(free, names, mean)
     best = score(hosts)
     for _ in range(len(free)):  # flip one speaker at a time while the score rises
@@ -284,9 +303,17 @@ def _clear_askers(free: Sequence[str], names: Sequence[str], mean: dict[str, flo
     return {who for who in free if mean[who] >= ASKER_MEAN and mean[who] - floor >= ASKER_GAP and names.count(who) >= 2}
 
 
-def _no_turn_taking(weights: RoleWeights) -> RoleWeights:
-    """The cue weights alone: each paragraph judged by its own wording."""
-    return replace(weights, plain=((0.0, 0.0), (0.0, 0.0)), switch_weights=(0.0,) * len(weights.switch_weights))
+def _own_wording(weights: RoleWeights) -> RoleWeights:
+    """The cue weights alone, without turn-taking or place in the talk: each paragraph judged by its wording."""
+    placed = {"first", "last", "before_long"}
+    cue_weights = tuple(0.0 if cue in placed else w for cue, w in zip(weights.cues, weights.weights, strict=True))
+    return replace(
+        weights,
+        weights=cue_weights,
+        plain=((0.0, 0.0), (0.0, 0.0)),
+        start=(0.0, 0.0),
+        switch_weights=(0.0,) * len(weights.switch_weights),
+    )
 
 
 def _join_aliases(labels: Sequence[str], people: Sequence[Person]) -> dict[str, str]:

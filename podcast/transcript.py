@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .captions import number_anonymous, parse_captions
 from .errors import TranscriptError
-from .model import Participant, Transcript, Utterance
+from .model import Participant, Role, Transcript, Utterance
 
 TITLE_MAX_CHARS = 80  # a first line longer than this is a paragraph, not a title
 LABEL_MAX_CHARS = 20  # speaker names in `名前：本文` are short
@@ -78,6 +78,7 @@ _NAME_STAMP = re.compile(rf"^(?P<name>[^\s：:。、！？!?「」]{{1,20}}(?: [
 # Minutes: ○議長（山田太郎君） / ○山田委員 / ○18番議員（山田花子）, alone or followed by the speech.
 _MINUTES = re.compile(r"^[○◯〇](?P<who>[^\s（(、。]{1,20}?)(?:[（(](?P<name>[^）)]{1,20})[）)])?(?:\s+(?P<text>.*))?$")
 _MEMBER = re.compile(r"^[\d０-９]+番|(議員|委員)$")
+CHAIR = re.compile(r"^副?(議長|委員長|座長)$")  # who gives the floor in minutes
 # Council summaries: the speaker's name closes the paragraph, `…か。（山田 花子）`, `> …。（山田 総務部長）`.
 _PAREN_NAME = re.compile(r"^(?P<text>.*\S)\s*[（(](?P<who>[^（）()、。「」！？!?\d０-９#/:.=]{1,20})[）)]$")
 _NOT_PAREN_NAME = re.compile(r"笑|拍手|一同|会場|沈黙|注|略|以下|参照|写真|図|表")
@@ -260,7 +261,8 @@ def _minutes_people(text: str) -> list[Participant]:
             name = re.sub(r"\s", "", unicodedata.normalize("NFKC", found["name"])).removesuffix("君")
             label = _minutes_label(found["who"], found["name"])
             aliases = (label,) if label != name else ()
-            people.append(Participant(name, aliases, note=unicodedata.normalize("NFKC", found["who"])))
+            role: Role | None = "host" if CHAIR.match(label) else None  # the chair runs the meeting
+            people.append(Participant(name, aliases, role=role, note=unicodedata.normalize("NFKC", found["who"])))
     return people
 
 
@@ -511,10 +513,7 @@ def _paren_labels(lines: list[_Line]) -> dict[int, tuple[str, str]]:
     if len(found) < PAREN_NAME_MIN:
         return {}
     raw = {i: unicodedata.normalize("NFKC", m["who"]).split() for i, m in found.items()}
-    # 「山田 総務部長」 is 山田 with a title; 「山田 花子」 is a full name.
-    names = {
-        i: parts[0] if len(parts) > 1 and _TITLE_WORD.search(parts[-1]) else "".join(parts) for i, parts in raw.items()
-    }
+    names = _paren_names(raw)
     short = sorted(set(names.values()), key=len)
     out: dict[int, tuple[str, str]] = {}
     for i, name in names.items():
@@ -526,6 +525,32 @@ def _paren_labels(lines: list[_Line]) -> dict[int, tuple[str, str]]:
             out[j] = name, lines[j].text
             j -= 1
     return out
+
+
+def _paren_names(raw: dict[int, list[str]]) -> dict[int, str]:
+    """Index -> speaker for trailing names: 「山田 総務部長」 is 山田 with a title; 「山田 花子」 a full name.
+
+    Where two people share a surname (a member 山田 花子 asks, 山田 総務部長 answers), each keeps the full form
+    and a bare 「（山田）」 is the one of them named most recently who did not speak just before: nobody
+    answers their own question.
+    """
+    full = {i: "".join(parts) for i, parts in raw.items()}
+    surname = {i: parts[0] for i, parts in raw.items() if len(parts) > 1}
+    people = {s: {full[i] for i in surname if surname[i] == s} for s in set(surname.values())}
+    names: dict[int, str] = {}
+    previous = ""
+    for i, parts in sorted(raw.items()):
+        shared = people.get(parts[0], set())
+        if len(shared) < 2:
+            names[i] = parts[0] if len(parts) > 1 and _TITLE_WORD.search(parts[-1]) else full[i]
+        elif len(parts) > 1:
+            names[i] = full[i]
+        else:
+            earlier = [names[j] for j in sorted(names, reverse=True) if surname.get(j) == parts[0]]
+            later = [full[j] for j in sorted(surname) if j > i and surname[j] == parts[0]]
+            names[i] = next((n for n in earlier + later if n != previous), full[i])
+        previous = names[i]
+    return names
 
 
 def _label(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) -> list[Utterance]:

@@ -266,7 +266,7 @@ def test_minutes_markers_and_stage_directions() -> None:
     ]
     texts = " ".join(u.text for u in transcript.utterances)
     assert "起立）" not in texts and "開議" not in texts
-    assert transcript.participants[0] == Participant("森一郎", ("議長",), note="議長")
+    assert transcript.participants[0] == Participant("森一郎", ("議長",), role="host", note="議長")  # the chair
 
 
 def test_definition_list_names_its_speakers() -> None:
@@ -416,6 +416,23 @@ def test_council_summary_names_close_each_paragraph() -> None:
         ("林", "一千万円ほど。"),  # the quoted block's lines before the name share it
         ("林", "人件費が大半。"),
     ]
+
+
+def test_council_summary_tells_apart_two_people_who_share_a_surname() -> None:
+    text = (
+        "保育の定員はどう増やすか。（森 太郎）\n\n"
+        "> 来年度に二園開く。（森 福祉部長）\n\n"
+        "場所はどこか。（森 太郎）\n\n"
+        "> 駅の北側。（森）\n\n"  # the member does not answer himself: the department head
+        "図書館の件はどうか。（林 花子）\n\n"
+        "> 検討中。（谷 教育部長）\n\n"
+        "時期は。（森）\n\n"  # follows 谷's answer: the last 森 named, the member
+        "> 秋になる。（谷）\n"
+    )
+    utterances = parse_transcript(text, source="t.md").utterances
+    assert [u.label for u in utterances if not u.heading] == [
+        "森太郎", "森福祉部長", "森太郎", "森福祉部長", "林花子", "谷", "森太郎", "谷",
+    ]  # fmt: skip
 
 
 def test_laughter_at_a_line_end_is_not_a_name() -> None:
