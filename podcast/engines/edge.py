@@ -7,10 +7,13 @@ import io
 import os
 import random
 import re
+import unicodedata
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any, ClassVar
+from xml.sax.saxutils import unescape
 
 from ..errors import EngineError
 from ..model import Clip, Voice, WordTime
@@ -40,9 +43,9 @@ BACKOFF_S = 1.0  # first retry delay, doubled each time, with jitter
 MAX_BACKOFF_S = 20.0
 MAX_CHUNK_BYTES = 1000  # edge-tts's limit is 4096 and it cannot split Japanese (no spaces)
 MP3_BYTES_PER_MS = 6  # audio-24khz-48kbitrate-mono-mp3 is CBR: 48 kbit/s = 6 bytes per ms
-TRUNCATION_SLACK_MS = 100  # audio may end this much before the last word boundary ends
 RETRY_STATUSES = {403, 429}  # and every 5xx
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+_XML_QUOTES = {"&quot;": '"', "&apos;": "'"}  # with &amp; &lt; &gt;: the XML escapes a word's text may carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,46 @@ def split_for_service(text: str, limit: int = MAX_CHUNK_BYTES) -> list[str]:
     if current:
         pieces.append(current)
     return [piece for piece in pieces if piece.strip()]
+
+
+def _letters(text: str) -> str:
+    """Only what is spoken: letters and digits, width and case folded, XML escapes decoded."""
+    folded = unicodedata.normalize("NFKC", unescape(text, _XML_QUOTES)).casefold()
+    return "".join(char for char in folded if char.isalnum())
+
+
+def reaches_text_end(text: str, spoken: Sequence[str]) -> bool:
+    """Whether the spoken words, found in order in text, run to its end (punctuation, spaces and escaping aside).
+
+    A word the text does not hold (the service reworded it) is passed over; a cut-off answer's last word is
+    found before the text's end, even where the same word comes again at the end (はい、はい).
+    """
+    target = _letters(text)
+    end = 0
+    for word in map(_letters, spoken):
+        found = target.find(word, end) if word else -1
+        if found >= 0:
+            end = found + len(word)
+    return end == len(target)
+
+
+def truncation(text: str, spoken: Sequence[str], words: Sequence[WordTime], audio_bytes: int) -> str | None:
+    """Why an answer lacks part of its speech, or None when it is whole, whatever order its messages came in.
+
+    edge-tts ends a stream cut off before turn.end as if it were whole. The words must reach the text's end,
+    and the audio the last word's end: the service sends a phrase's words ahead of its audio, so a cut after
+    one phrase's audio leaves words and audio ending together, and only the text shows what is missing.
+    """
+    if not reaches_text_end(text, spoken):
+        last = next((word for word in reversed(spoken) if _letters(word)), None)
+        if last is None:
+            return "truncated answer: no word boundaries came with the audio"
+        return f"truncated answer: the words stop at {last!r}, before the end of the text"
+    audio_ms = audio_bytes // MP3_BYTES_PER_MS
+    words_end_ms = max((word.end_ms for word in words), default=0)
+    if audio_ms < words_end_ms:
+        return f"truncated audio ({audio_ms} ms, words run to {words_end_ms} ms)"
+    return None
 
 
 class EdgeEngine:
@@ -154,6 +197,7 @@ class EdgeEngine:
         )
         audio = bytearray()
         words: list[WordTime] = []
+        spoken: list[str] = []  # each word's text, as the service says it
         try:
             async for chunk in communicate.stream():
                 if chunk["type"] == "audio":
@@ -161,6 +205,7 @@ class EdgeEngine:
                 else:  # offsets and durations are in 100 ns ticks
                     start = int(chunk.get("offset", 0))
                     words.append(WordTime(start // 10_000, (start + int(chunk.get("duration", 0))) // 10_000))
+                    spoken.append(chunk.get("text", ""))
         except aiohttp.ClientResponseError as exc:  # the websocket handshake's HTTP answer
             if exc.status in RETRY_STATUSES or exc.status >= 500:
                 raise _Retryable(f"service answered HTTP {exc.status}") from exc
@@ -171,13 +216,10 @@ class EdgeEngine:
             raise _Retryable(f"connection failed: {type(exc).__name__}: {exc}") from exc
         except exceptions.EdgeTTSException as exc:
             raise _Retryable(f"unexpected reply: {type(exc).__name__}: {exc}") from exc
-        # edge-tts accepts a stream cut off before turn.end without a word: compare with the last boundary.
-        audio_ms = len(audio) // MP3_BYTES_PER_MS
-        last_word_end_ms = max((w.end_ms for w in words), default=0)
         if not audio:
             raise _Retryable("NoAudioReceived: the stream ended without audio")
-        if audio_ms + TRUNCATION_SLACK_MS < last_word_end_ms:
-            raise _Retryable(f"truncated audio ({audio_ms} ms, words run to {last_word_end_ms} ms)")
+        if reason := truncation(text, spoken, words, len(audio)):
+            raise _Retryable(reason)
         return bytes(audio), words
 
     def _decode(self, mp3: bytes, text: str) -> Clip:
