@@ -54,7 +54,9 @@ _BULLET = re.compile(r"^[・\-*\d.]+\s*")  # `1. ` `・` before a table-of-conte
 _HEADING_MARKS = re.compile(r"^[【■◆]\s*|】$")
 _DIRECTIVE = re.compile(r"\{\{#[^}]*\}\}\s*|</?[A-Za-z][^>]*>")  # mdbook `{{#include …}}`, HTML tags: markup
 _COLON_LABEL = re.compile(
-    rf"^(?P<name>[^\s：:。、！？!?「」『』（）()【】]{{1,{LABEL_MAX_CHARS}}})\s*[：:]\s*(?P<text>.*)$"
+    rf"^(?P<name>[^\s：:。、！？!?「」『』（）()【】]{{1,{LABEL_MAX_CHARS}}})"
+    r"(?:\s*[（(][^（）()：:。]{1,30}[）)])?"  # 「森（編集部）：」: the company or title, not part of the name
+    r"\s*[：:]\s*(?P<text>.*)$"
 )
 _LATIN_LABEL = re.compile(r"^(?P<name>[A-Za-z][A-Za-z.' -]{0,19}?)\s*:\s+(?P<text>.+)$")
 _BOLD_LABEL = re.compile(
@@ -64,6 +66,17 @@ _QA_LABEL = re.compile(r"^(?:#{1,6}\s*)?(?P<name>[QAＱＡ])(?:追記)?\s*\d*\s*
 _DASH_LABEL = re.compile(r"^(?:―{2,}|—{1,}|－{2,}|-{2,}|─{2,})\s*(?P<text>\S.*)$")
 _DASH_ALONE = re.compile(r"^(―{2,}|─{2,}|—{1,2})$")
 _BRACKET = re.compile(r"^【(?P<name>[^】]{1,30})】\s*(?P<text>.*)$")
+# Looser labels, taken only where they recur as a layout: 「森　本文」 (a wide space or a tab after the name),
+# 「森「本文」」, 「（森）本文」, each possibly after a bullet (●■◆). Names here: kanji, katakana, Latin.
+_NAME_CHAR = "一-龥々〆ヵヶァ-ヴーA-Za-zＡ-Ｚａ-ｚ"
+_LOOSE_NAME = rf"[{_NAME_CHAR}][{_NAME_CHAR}.・．]{{0,9}}?(?:さん|氏|先生)?"
+_LOOSE_LABEL = re.compile(
+    rf"^(?:(?P<spaced>{_LOOSE_NAME})(?:\u3000+|\t+| {{2,}})(?P<text1>\S.*)"
+    rf"|(?P<quoting>{_LOOSE_NAME})「(?P<text2>.+)」"
+    rf"|[（(](?P<parened>{_LOOSE_NAME})[）)]\s*(?P<text3>\S.*))$"
+)
+_LABEL_BULLET = re.compile(r"^[●■◆◇▲▼]\s*(?P<rest>\S.*)$")
+LOOSE_LABEL_MIN_NAMES = 2  # distinct recurring names before a loose layout counts
 _MD_HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.+?)\s*#*$")
 _MARK_HEADING = re.compile(r"^[■◆◇●▼▶︎]\s*(?P<text>.+)$")
 _NOT_A_NAME = re.compile(
@@ -501,9 +514,40 @@ def _same_line_label(line: str) -> tuple[str, str] | None:
             name = (
                 unicodedata.normalize("NFKC", found["name"]).strip().removeprefix("[").removesuffix("]")
             )  # [SPEAKER_00]:
+            name = name.lstrip("●■◆◇▲▼").strip()  # 「■森：」: the bullet is layout
             if name and not (name[-1].isdigit() and found["text"][:1].isdigit()):  # 10:30 is a time
                 return name, found["text"].strip()
     return None
+
+
+def _loose_label(line: str) -> tuple[str, str] | None:
+    """(label, text) for the looser layouts (「森　本文」, 「森「本文」」, 「（森）本文」, 「●森：本文」), else None."""
+    bullet = _LABEL_BULLET.match(line)
+    if bullet:
+        line = bullet["rest"]
+        strict = _same_line_label(line)
+        if strict:
+            return strict
+        spaced = re.match(rf"^(?P<name>{_LOOSE_NAME})\s+(?P<text>\S.*)$", line)  # after a bullet one space will do
+        if spaced:
+            return unicodedata.normalize("NFKC", spaced["name"]), spaced["text"]
+    found = _LOOSE_LABEL.match(line)
+    if not found:
+        return None
+    name = found["spaced"] or found["quoting"] or found["parened"]
+    text = found["text1"] or found["text2"] or found["text3"]
+    return unicodedata.normalize("NFKC", name), text.strip()
+
+
+def _loose_candidates(lines: list[_Line], strict: list[tuple[str, str] | None]) -> list[tuple[str, str] | None]:
+    """Loose labels where they make a layout: names that recur, two or more of them, on a share of the lines."""
+    loose = [None if strict[i] or line.speaker else _loose_label(line.text) for i, line in enumerate(lines)]
+    counts = Counter(c[0] for c in loose if c)
+    recurring = {name for name, count in counts.items() if count >= 2 and not _NOT_A_NAME.search(name)}
+    covered = sum(counts[name] for name in recurring)
+    if len(recurring) < LOOSE_LABEL_MIN_NAMES or covered < LABEL_SHARE * len(lines):
+        return strict
+    return [c if c and c[0] in recurring else strict[i] for i, c in enumerate(loose)]
 
 
 def _paren_labels(lines: list[_Line]) -> dict[int, tuple[str, str]]:
@@ -556,6 +600,7 @@ def _paren_names(raw: dict[int, list[str]]) -> dict[int, str]:
 def _label(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) -> list[Utterance]:
     """Turn lines into utterances: labels taken off, headings marked, own-line names carried forward."""
     candidates = [_same_line_label(line.text) if not line.speaker else None for line in lines]
+    candidates = _loose_candidates(lines, candidates)
     counts = Counter(c[0] for c in candidates if c)
     share = sum(counts.values()) / max(1, len(lines))
     # A single `注意：…` in prose is not a label; names that recur, or a labelled layout, are.

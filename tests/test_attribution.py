@@ -297,7 +297,8 @@ def test_seed() -> None:
     assert sum(scored) / len(scored) >= 0.85
 
 
-FUZZ_CHARS = list('あいう。？！、：「」―*#>[]()0123456789:\n 山田さんQA<v>-→{}"')  # layouts' marks, names, digits
+# layouts' marks, names, digits
+FUZZ_CHARS = list('あいう。？！、：「」―*#>[]()0123456789:\n 山田さんQA<v>-→{}"　●（）\t')
 
 
 @given(st.lists(st.text(alphabet=st.sampled_from(FUZZ_CHARS), max_size=40), max_size=12))

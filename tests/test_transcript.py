@@ -435,6 +435,31 @@ def test_council_summary_tells_apart_two_people_who_share_a_surname() -> None:
     ]  # fmt: skip
 
 
+LINES = ("今日はよろしくお願いします。", "林です。パン屋をやっています。", "お店はいつから？", "十年前からです。")
+WHO = ("森", "林", "森", "林")
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["{}　{}", "{}「{}」", "（{}）{}", "●{}　{}", "■{}：{}", "{}（店主）：{}"],
+    ids=["wide-space", "quoted", "parenthesised", "bullet-space", "bullet-colon", "colon-with-company"],
+)
+def test_looser_label_layouts_are_read_when_names_recur(layout: str) -> None:
+    text = "\n".join(layout.format(who, line) for who, line in zip(WHO, LINES, strict=True))
+    utterances = parse_transcript(text, source="t.txt").utterances
+    assert [(u.label, u.text) for u in utterances] == list(zip(WHO, LINES, strict=True))
+
+
+def test_a_wide_space_in_prose_is_no_label() -> None:
+    text = (
+        "今日は朝から雨でした。\n"
+        "駅前　小さなパン屋の話です。店主は十年前に店を開きました。\n"  # one name-like word: no layout
+        "それでも客足は絶えません。\n"
+        "特に　週末は行列ができます。\n"
+    )
+    assert all(u.label is None for u in parse_transcript(text, source="t.txt").utterances)
+
+
 def test_laughter_at_a_line_end_is_not_a_name() -> None:
     text = "\n".join(["森：そうですね。（笑）", "林：本当に。（笑）", "森：ええ。（笑）", "林：はい。（笑）"])
     assert [u.label for u in parse_transcript(text).utterances] == ["森", "林", "森", "林"]
