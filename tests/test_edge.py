@@ -11,17 +11,43 @@ from pathlib import Path
 
 import edge_tts
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydub import AudioSegment
 from typer.testing import CliRunner
 
 from podcast import engines
 from podcast.cli import app
 from podcast.engines import edge
-from podcast.engines.edge import split_for_service
-from podcast.model import Voice
+from podcast.engines.edge import reaches_text_end, split_for_service, truncation
+from podcast.errors import EngineError
+from podcast.model import Voice, WordTime
 
 from .conftest import E2E
-from .edge_server import BREATH_MS, MS_PER_CHAR, FakeEdge, edge_tts_pointed_at
+from .edge_server import (
+    BREATH_MS,
+    CUT_PLACES,
+    MS_PER_CHAR,
+    Answer,
+    FakeEdge,
+    Ordering,
+    answer,
+    edge_tts_pointed_at,
+    fake_speech,
+)
+
+NANAMI = Voice(engine="edge", name="ja-JP-NanamiNeural")
+# Invented text for the protocol tests: kana, kanji, punctuation and, in the mixed set, what XML escapes.
+JAPANESE = "あいうえおかきくけこさしすはまよらりるれろをんアイカキーッ今日明天気料理星宇宙話。、！？「」…（）　"
+MIXED = JAPANESE + "ABCxyz0129ＡＢ１２ &<>\"'.,!?-"
+TEXTS = (
+    st.one_of(
+        st.text(alphabet=st.sampled_from(JAPANESE), min_size=1, max_size=60),
+        st.text(alphabet=st.sampled_from(MIXED), min_size=1, max_size=60),
+    )
+    .map(str.strip)
+    .filter(bool)
+)  # edge-tts strips what it sends
 
 
 @pytest.fixture
@@ -102,20 +128,59 @@ def test_concurrency_cap_is_observed_by_the_server(server: FakeEdge, tmp_path: P
     assert server.max_active == 3
 
 
+@pytest.mark.parametrize("ordering", ["interleaved", "boundaries-first"])
 def test_every_fault_is_retried_and_the_episode_equals_a_clean_run(
-    server: FakeEdge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: FakeEdge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ordering: Ordering
 ) -> None:
+    """Every kind of fault, streams cut at every place that loses speech or nothing: the same bytes as a clean run."""
+    server.ordering = ordering
     code, err, clean = render(tmp_path / "clean")
     assert code == 0, err
     monkeypatch.setenv("PODCAST_CACHE_DIR", str(tmp_path / "cache2"))  # synthesize everything again
-    faults = ["403", "429", "500", "drop", "truncate", "noaudio"]
+    monkeypatch.setenv("PODCAST_EDGE_TIMEOUT", "2")  # the stalled request's wait
+    # A cut in the breath after the last word keeps every word and is accepted with less breath: not here.
+    places = [p for p in CUT_PLACES if p != "in-breath" and (ordering == "interleaved" or p != "after-audio")]
+    cuts = [f"{kind}@{place}" for kind in ("drop", "truncate") for place in places] + ["drop", "truncate"]
+    faults = ["403", "429", "500", "503", "noaudio", "stall", *cuts]
     server.faults = list(faults)
     code, err, faulty = render(tmp_path / "faulty")
     assert code == 0, err
     assert sorted(server.served) == sorted(faults)
+    assert sorted(fault for fault, _, _ in server.cuts) == sorted(cuts)
+    for fault, planned, count in server.cuts:  # every cut lost speech, but the one just before turn.end
+        assert planned.whole(count) is fault.endswith("@before-end"), fault
     assert Path(str(faulty["audio"])).read_bytes() == Path(str(clean["audio"])).read_bytes()
     clean_vtt = Path(str(clean["transcript_vtt"])).read_text(encoding="utf-8")
     assert Path(str(faulty["transcript_vtt"])).read_text(encoding="utf-8") == clean_vtt
+
+
+def test_a_stream_cut_on_every_try_fails_naming_the_sentence(
+    server: FakeEdge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PODCAST_EDGE_RETRIES", "1")
+    server.faults = ["truncate@after-audio"] * 2
+    code, err, _ = render(tmp_path / "out", "--concurrency", "1", "-q")
+    assert code == 2
+    assert re.fullmatch(
+        r"Error: .*e2e_interview\.txt: turn at line 4: edge-tts failed 2 times on '今日はよろしくお願いします。.*': "
+        r"truncated answer: the words stop at '.+', before the end of the text \(check the network, then rerun\)\n",
+        err,
+    ), err
+    assert [fault for fault, _, _ in server.cuts] == server.served == ["truncate@after-audio"] * 2
+
+
+def test_a_cut_in_the_breath_keeps_every_word_and_is_accepted(server: FakeEdge) -> None:
+    """What the engine cannot see: after the last word's audio only the breath is lost, and it is accepted."""
+    text = "明日の天気を教えてください。"
+    clean = asyncio.run(engines.get_engine("edge").synthesize(text, NANAMI))
+    planned = answer(text, fake_speech(text, "voice", "+0Hz"))
+    count = planned.cuts("in-breath")[0]
+    assert planned.whole(count) and len(planned.sent(count)[1]) < len(planned.sent(len(planned.messages))[1])
+    server.faults = [f"truncate@{count}"]
+    clip = asyncio.run(engines.get_engine("edge").synthesize(text, NANAMI))
+    assert [cut for _, _, cut in server.cuts] == [count]
+    assert clip.words == clean.words
+    assert clip.words[-1].end_ms <= clip.duration_ms < clean.duration_ms
 
 
 def test_stalled_server_times_out_naming_the_turn(
@@ -185,6 +250,91 @@ def test_long_text_is_split_at_sentence_ends_under_the_byte_limit(text: str, lim
     pieces = split_for_service(text, limit)
     assert pieces == expected
     assert all(len(piece.encode("utf-8")) <= limit for piece in pieces)
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken", "reached"),
+    [
+        ("今日はいい天気。", ["今日", "は", "いい", "天気"], True),
+        ("今日はいい天気。", ["今日", "は", "いい"], False),
+        ("はい、はい。", ["はい"], False),  # the text's last word, but said once, not twice
+        ("はい、はい。", ["はい", "、", "はい", "。"], True),  # punctuation boundaries say nothing
+        ("  そうですね……！ ", ["そう", "です", "ね"], True),
+        ("ＡＩの話です", ["ai", "の", "話", "です"], True),  # width and case
+        ("Q&A、どうぞ", ["Q&A", "どうぞ"], True),
+        ("Don't stop", ["Don&apos;t", "stop"], True),  # an escape edge-tts leaves in
+        ("二〇二六年の話", ["2026年", "の", "話"], True),  # a reworded word is passed over
+        ("二〇二六年の話", ["2026年", "の"], False),
+        ("はい。", [], False),
+        ("（……）", [], True),  # nothing to say
+    ],
+)
+def test_the_words_reach_the_end_of_the_text(text: str, spoken: list[str], reached: bool) -> None:
+    assert reaches_text_end(text, spoken) is reached
+
+
+def test_truncation_says_what_is_missing() -> None:
+    words = [WordTime(100, 300), WordTime(300, 500)]
+    assert truncation("今日は晴れ。", ["今日", "は晴れ"], words, 6 * 500) is None
+    assert truncation("今日は晴れ。", ["今日", "は晴れ"], words, 6 * 499) == (
+        "truncated audio (499 ms, words run to 500 ms)"
+    )
+    assert truncation("今日は晴れ。", ["今日", "は"], words, 6 * 800) == (
+        "truncated answer: the words stop at 'は', before the end of the text"
+    )
+    assert truncation("今日は晴れ。", [], [], 6 * 800) == "truncated answer: no word boundaries came with the audio"
+
+
+def test_a_cut_after_a_phrase_leaves_words_and_audio_ending_together() -> None:
+    """The real ordering's trap: judged by audio against the last word alone, this cut answer looks whole."""
+    text = "宇宙で料理を始めたきっかけは何ですか？"
+    planned = answer(text, fake_speech(text, "voice", "+0Hz"))
+    count = planned.cuts("after-audio")[0]
+    words, audio = planned.sent(count)
+    assert len(audio) // edge.MP3_BYTES_PER_MS >= words[-1].end_ms  # the audio check alone passes
+    assert not planned.whole(count)
+    reason = truncation(text, [w.text for w in words], [WordTime(0, w.end_ms) for w in words], len(audio))
+    assert reason == f"truncated answer: the words stop at {words[-1].text!r}, before the end of the text"
+
+
+def judged_whole(text: str, planned: Answer, count: int) -> bool:
+    """Whether the engine accepts what a client has after count messages: audio, and no truncation."""
+    words, audio = planned.sent(count)
+    times = [WordTime(word.offset // 10_000, word.end_ms) for word in words]
+    return bool(audio) and truncation(text, [word.text for word in words], times, len(audio)) is None
+
+
+@given(text=TEXTS, seed=st.integers(0, 2**16), ordering=st.sampled_from(["interleaved", "boundaries-first"]))
+@settings(max_examples=300, deadline=None)
+def test_no_cut_answer_is_accepted_and_no_whole_one_rejected(text: str, seed: int, ordering: Ordering) -> None:
+    """Every cut point of the answers the fake service sends: accepted exactly when all the speech came."""
+    planned = answer(text, fake_speech(text, "voice", "+0Hz"), ordering=ordering, seed=seed)
+    verdicts = [judged_whole(text, planned, count) for count in range(len(planned.messages) + 1)]
+    assert verdicts == [planned.whole(count) for count in range(len(planned.messages) + 1)]
+    assert verdicts[-2:] == [True, True]  # cut just before turn.end, and not cut at all
+
+
+@given(text=TEXTS, where=st.floats(0, 1), kind=st.sampled_from(["drop", "truncate"]))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_real_client_accepts_a_cut_stream_only_when_all_speech_came(
+    server: FakeEdge, monkeypatch: pytest.MonkeyPatch, text: str, where: float, kind: str
+) -> None:
+    monkeypatch.setenv("PODCAST_EDGE_RETRIES", "0")
+    count = round(where * (len(answer(text, fake_speech(text, "voice", "+0Hz")).messages) - 1))
+    server.faults = [f"{kind}@{count}"]
+    server.cuts.clear()
+    try:
+        clip = asyncio.run(engines.get_engine("edge").synthesize(text, NANAMI))
+    except EngineError as exc:
+        ((_, planned, cut),) = server.cuts
+        assert not planned.whole(cut), str(exc)
+        assert re.search(r": (truncated (answer|audio)|NoAudioReceived)", str(exc)), exc
+    else:
+        ((_, planned, cut),) = server.cuts
+        assert planned.whole(cut)
+        assert len(clip.words) == len(planned.words)
+        assert clip.duration_ms >= clip.words[-1].end_ms  # the audio read back holds every word
+    assert cut == count
 
 
 def test_auto_uses_edge_when_the_probe_answers(
