@@ -197,19 +197,22 @@ def _from_labels(
     in_title = title_people(transcript.title)
     speakers: dict[str, Speaker] = {}
     ids: dict[str, str] = {}
-    anonymous = 0
-    for name in dict.fromkeys(canon[label] for label in labels):
+    # SPEAKER_00, Speaker 1, spk_0: numbered 話者1, 話者2… in the order they first speak, hosts included
+    ordered = list(dict.fromkeys(canon[label] for label in labels))
+    anonymous = {name: f"話者{n}" for n, name in enumerate((x for x in ordered if _ANONYMOUS.match(x)), 1)}
+    for name in ordered:
         if name in hosts_set:
             ids[name] = HOST_ID if HOST_ID not in speakers else _next_id("host", speakers)
             display = _host_display(name, transcript, hints)
+            if name in anonymous and not hints.hosts:
+                display = anonymous[name]
             speakers[ids[name]] = Speaker(ids[name], display, "host")
             continue
         display = _display(name, people)
         if name in GUEST_LABELS:  # 「A」 is no name: use the title's guest when it names one
             display = in_title[0].name if len(in_title) == 1 else (hints.guests or (GUEST_NAME,))[0]
-        elif _ANONYMOUS.match(name):
-            anonymous += 1
-            display = f"話者{anonymous}"
+        elif name in anonymous:
+            display = anonymous[name]
         ids[name] = _guest_id(display, speakers)
         speakers[ids[name]] = Speaker(ids[name], display, "guest")
     turns: list[Turn] = []

@@ -73,7 +73,7 @@ _LOOSE_NAME = rf"[{_NAME_CHAR}][{_NAME_CHAR}.・．]{{0,9}}?(?:さん|氏|先生
 _LOOSE_LABEL = re.compile(
     rf"^(?:(?P<spaced>{_LOOSE_NAME})(?:\u3000+|\t+| {{2,}})(?P<text1>\S.*)"
     rf"|(?P<quoting>{_LOOSE_NAME})「(?P<text2>.+)」"
-    rf"|[（(](?P<parened>{_LOOSE_NAME})[）)]\s*(?P<text3>\S.*))$"
+    rf"|[（(\[<](?P<parened>{_LOOSE_NAME})[）)\]>]\s*(?P<text3>\S.*))$"
 )
 _LABEL_BULLET = re.compile(r"^[●■◆◇▲▼]\s*(?P<rest>\S.*)$")
 LOOSE_LABEL_MIN_NAMES = 2  # distinct recurring names before a loose layout counts
@@ -87,7 +87,7 @@ _SPEECH_START = re.compile(r"^(はい|ええ|うん|いや|あの|えー|えっ�
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _STAMP = re.compile(rf"^(?:\[{_TIME}\]|\({_TIME}\)|（{_TIME}）|{_TIME})$")
 _STAMP_PREFIX = re.compile(rf"^(?P<stamp>\[{_TIME}\]|\({_TIME}\)|{_TIME})\s*(?P<rest>\S.*)$")
-_NAME_STAMP = re.compile(rf"^(?P<name>[^\s：:。、！？!?「」]{{1,20}}(?: [A-Za-z.]{{1,20}}){{0,2}})\s+\[?{_TIME}\]?$")
+_NAME_STAMP = re.compile(rf"^(?P<name>[^\s：:。、！？!?「」]{{1,20}}(?: [A-Za-z.\d]{{1,20}}){{0,2}})\s+\[?{_TIME}\]?$")
 # Minutes: ○議長（山田太郎君） / ○山田委員 / ○18番議員（山田花子）, alone or followed by the speech.
 _MINUTES = re.compile(r"^[○◯〇](?P<who>[^\s（(、。]{1,20}?)(?:[（(](?P<name>[^）)]{1,20})[）)])?(?:\s+(?P<text>.*))?$")
 _MEMBER = re.compile(r"^[\d０-９]+番|(議員|委員)$")
@@ -318,11 +318,17 @@ def _name_lines(lines: list[_Line]) -> dict[str, str]:
     """Name-like lines whose name recurs, 「山田（A社）」 or 「山田」 alone: line -> the speaker's label."""
     keys: dict[str, str] = {}
     introduced: set[str] = set()  # 「林　青空工房 代表」: a name with an affiliation needs no second mention
+    bracketed: dict[str, str] = {}
     for line in lines:
         text = line.text
         if line.speaker or line.label or line.quoted or line.dd or len(text) > 40 or _is_chrome(text):
             continue
-        if _MD_HEADING.match(text) or _MARK_HEADING.match(text) or _BRACKET.match(text):
+        bracket = _BRACKET.match(text)
+        if bracket and not bracket["text"] and _PERSON.match(bracket["name"]):
+            if not _NOT_A_NAME.search(bracket["name"]) and len(bracket["name"]) <= NAME_LINE_MAX_CHARS:
+                bracketed[text] = bracket["name"].strip()  # 【森】 alone: a name if names recur, else a heading
+            continue
+        if _MD_HEADING.match(text) or _MARK_HEADING.match(text) or bracket:
             continue
         if "｜" in text or " | " in text:
             continue  # 「導入事例 ｜ 製品名 ｜ 株式会社…」 is a page title, not a name with its company
@@ -335,7 +341,11 @@ def _name_lines(lines: list[_Line]) -> dict[str, str]:
             if affiliated:
                 introduced.add(text)
     counts = Counter(keys[line.text] for line in lines if line.text in keys)
-    return {text: name for text, name in keys.items() if counts[name] >= 2 or text in introduced}
+    named = {text: name for text, name in keys.items() if counts[name] >= 2 or text in introduced}
+    in_brackets = Counter(bracketed[line.text] for line in lines if line.text in bracketed)
+    if sum(count >= 2 for count in in_brackets.values()) >= LOOSE_LABEL_MIN_NAMES:  # section titles do not recur
+        named |= {text: name for text, name in bracketed.items() if in_brackets[name] >= 2}
+    return named
 
 
 def _is_chrome(line: str) -> bool:

@@ -313,6 +313,20 @@ def test_split_never_raises_anything_but_a_podcast_error(lines: list[str]) -> No
     assert all(turn.speaker in script.speakers for turn in script.turns)
 
 
+def test_numbered_speakers_keep_distinct_names_whoever_hosts() -> None:
+    text = "\n".join(
+        f"Speaker {n} 0:{10 + i}\n{line}"
+        for i, (n, line) in enumerate(
+            [(1, "今日はよろしくお願いします。まず自己紹介を。"), (2, "林です。パン屋をやっています。"),
+             (1, "お店はいつからですか？"), (2, "十年前からです。")]
+        )
+    )  # fmt: skip
+    script = attribute(parse_transcript(text, source="export.txt"))
+    assert [(script.speakers[t.speaker].name, script.speakers[t.speaker].role) for t in script.turns] == [
+        ("話者1", "host"), ("話者2", "guest"), ("話者1", "host"), ("話者2", "guest"),
+    ]  # fmt: skip
+
+
 def test_a_pair_label_does_not_swallow_either_name() -> None:
     utterances = (
         Utterance("お二人はいつ出会ったのですか？", 1, label="松井"),

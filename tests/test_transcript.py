@@ -441,13 +441,28 @@ WHO = ("森", "林", "森", "林")
 
 @pytest.mark.parametrize(
     "layout",
-    ["{}　{}", "{}「{}」", "（{}）{}", "●{}　{}", "■{}：{}", "{}（店主）：{}"],
-    ids=["wide-space", "quoted", "parenthesised", "bullet-space", "bullet-colon", "colon-with-company"],
+    ["{}　{}", "{}「{}」", "（{}）{}", "[{}] {}", "●{}　{}", "■{}：{}", "{}（店主）：{}", "【{}】\n{}"],
+    ids=[
+        "wide-space",
+        "quoted",
+        "parenthesised",
+        "square-brackets",
+        "bullet-space",
+        "bullet-colon",
+        "colon-with-company",
+        "bracketed-name-alone",
+    ],  # fmt: skip
 )
 def test_looser_label_layouts_are_read_when_names_recur(layout: str) -> None:
     text = "\n".join(layout.format(who, line) for who, line in zip(WHO, LINES, strict=True))
     utterances = parse_transcript(text, source="t.txt").utterances
     assert [(u.label, u.text) for u in utterances] == list(zip(WHO, LINES, strict=True))
+
+
+def test_a_bracketed_section_title_alone_is_still_a_heading() -> None:
+    text = "【第一部】\n森：ご出身は？\n林：北海道です。\n【第二部】\n森：今のお仕事は？\n林：パン屋です。"
+    utterances = parse_transcript(text, source="t.txt").utterances
+    assert [u.text for u in utterances if u.heading] == ["第一部", "第二部"]
 
 
 def test_a_wide_space_in_prose_is_no_label() -> None:
