@@ -298,7 +298,7 @@ def test_seed() -> None:
 
 
 # layouts' marks, names, digits
-FUZZ_CHARS = list('あいう。？！、：「」―*#>[]()0123456789:\n 山田さんQA<v>-→{}"　●（）\t')
+FUZZ_CHARS = list('あいう。？！、：「」―*#>[]()0123456789:\n 山田さんQA<v>-→{}"　●（）\t【】■○番君委員長議')
 
 
 @given(st.lists(st.text(alphabet=st.sampled_from(FUZZ_CHARS), max_size=40), max_size=12))
