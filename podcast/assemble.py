@@ -8,11 +8,12 @@ import math
 import os
 import subprocess
 import tempfile
+import threading
 import time
 import typing
 import warnings
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ UNSPOKEN_GAP_MS = 400  # stands in for an unspoken stage note such as （笑）
 SILENCE_DBFS = -50.0  # below this a clip's edge counts as silence and is trimmed
 TRIM_KEEP_MS = 20  # keep this much of a trimmed edge so consonant onsets are not clipped
 WORKERS = os.cpu_count() or 1  # threads that level turns
+ENCODE_CHUNK_MS = 1_000  # audio handed to ffmpeg per write: how long an interrupted encode may take to notice
 LEVELING_VERSION = 1  # bump when join_turn or level change what a turn sounds like: cached turns are then redone
 
 # Everything that shapes a leveled turn besides its clips: part of its cache key.
@@ -207,23 +209,27 @@ def encode_episode(
     path: Path,
     clock: StageClock | None = None,
     cache: ClipCache | None = None,
+    *,
+    cancelled: threading.Event | None = None,
 ) -> Mix:
     """Mix and encode, then re-level only the turns whose decoded MP3 peaks above MAX_TRUE_PEAK_DBTP.
 
     The codec's overshoot depends on the voice (buzzy HTS voices overshoot most), so it is measured
     on the encoded file rather than guessed; each turn's fix depends on that turn alone. With a cache,
     turns leveled by an earlier render (with the ceiling that passed) are reused, and new ones are kept.
+    Once cancelled is set (the render was interrupted) it stops within a turn or a second of audio and
+    raises CancelledError, leaving path half written for the caller to remove.
     """
     clock = clock or StageClock()
     # Turns are independent and scipy's filters release the GIL: one thread per core. Each turn is
     # joined and leveled in one go, so only a few turns' float samples are alive at once.
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        signals = _prepare_turns(pool, spoken, [None] * len(spoken), clock, cache)
+        signals = _prepare_turns(pool, spoken, [None] * len(spoken), clock, cache, cancelled)
         for attempt in range(PEAK_PASSES):
             with clock.stage("assembly"):
                 result = mix(script, spoken, signals)
             with clock.stage("encode"):
-                encode_mp3(result, path)
+                encode_mp3(result, path, cancelled)
             if attempt + 1 == PEAK_PASSES:
                 return result
             with clock.stage("loudness"):  # the true-peak check on the decoded file
@@ -231,7 +237,7 @@ def encode_episode(
             if not hot:
                 return result
             ceilings = [signals[i].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB for i, peak in hot.items()]
-            fixed = _prepare_turns(pool, [spoken[i] for i in hot], ceilings, clock, cache)
+            fixed = _prepare_turns(pool, [spoken[i] for i in hot], ceilings, clock, cache, cancelled)
             for index, signal in zip(hot, fixed, strict=True):
                 signals[index] = signal
     raise AssertionError("unreachable: the last pass returns")
@@ -243,6 +249,7 @@ def _prepare_turns(
     ceilings: Sequence[float | None],
     clock: StageClock,
     cache: ClipCache | None,
+    cancelled: threading.Event | None = None,
 ) -> list[LeveledTurn]:
     """Join and level turns in parallel; the elapsed time is split between the two stages by their share.
 
@@ -250,6 +257,7 @@ def _prepare_turns(
     """
 
     def prepare(turn_audio: SpokenTurn, ceiling_db: float | None) -> tuple[LeveledTurn, float, float]:
+        _stop_if(cancelled)
         started = time.perf_counter()
         key = turn_key(_LEVELING, turn_audio.key) if turn_audio.key else ""
         if cache is not None and key and ceiling_db is None and (kept := cache.get_turn(key)) is not None:
@@ -283,24 +291,28 @@ def _hot_turns(pool: ThreadPoolExecutor, result: Mix, decoded: np.ndarray[Any, n
     return {index: value for index, value in enumerate(peaks) if value > MAX_TRUE_PEAK_DBTP}
 
 
-def encode_mp3(mix: Mix, path: Path) -> None:
+def encode_mp3(mix: Mix, path: Path, cancelled: threading.Event | None = None) -> None:
     """Write the mix as a 44.1 kHz mono CBR MP3 at path (the caller renames it into place)."""
     # Fed to pydub's ffmpeg turn by turn: pydub's export would first copy the episode into a WAV file.
     command = [pydub_ffmpeg, "-y", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(mix.sample_rate)]
     command += ["-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", BITRATE, "-f", "mp3", str(path)]
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: ffmpeg can never block on it while we write
         try:
-            with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors) as encoder:
+            with _ffmpeg(command, stdin=subprocess.PIPE, stderr=errors) as encoder:
                 assert encoder.stdin is not None
                 try:
-                    for piece in mix.pieces():
-                        encoder.stdin.write(piece.data.cast("B"))
+                    for chunk in _chunks(mix.pieces(), 2 * _samples(ENCODE_CHUNK_MS)):
+                        if cancelled is not None and cancelled.is_set():
+                            break  # ffmpeg sees the end of its input and exits; the caller discards the file
+                        encoder.stdin.write(chunk)
+                    encoder.stdin.close()
                 except BrokenPipeError:
                     pass  # ffmpeg stopped early; its exit code and message say why
         except OSError as exc:
             raise AssemblyError(f"{path}: could not run ffmpeg ({exc.strerror}); reinstall imageio-ffmpeg") from exc
         errors.seek(0)
         reason = errors.read().decode(errors="replace").strip().splitlines() or ["unknown error"]
+    _stop_if(cancelled)
     if encoder.returncode != 0:
         raise AssemblyError(f"{path}: could not encode MP3 ({reason[-1]}); check free space and permissions")
 
@@ -311,7 +323,7 @@ def decode_mp3(path: Path, expected_samples: int = 0) -> np.ndarray[Any, np.dtyp
     command += ["-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"]
     buffer = bytearray(2 * expected_samples + 2 * SAMPLE_RATE)  # room for the codec's delay and padding
     filled = 0
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as decoder:
+    with _ffmpeg(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as decoder:
         stdout = typing.cast(io.BufferedReader, decoder.stdout)  # Popen's pipes are buffered readers
         while True:
             if filled == len(buffer):
@@ -325,6 +337,30 @@ def decode_mp3(path: Path, expected_samples: int = 0) -> np.ndarray[Any, np.dtyp
         raise AssemblyError(f"{path}: ffmpeg could not decode the MP3 it wrote; check free space and rerun")
     del buffer[filled - filled % 2 :]
     return np.frombuffer(buffer, dtype=np.int16)
+
+
+def _ffmpeg(command: list[str], **streams: Any) -> subprocess.Popen[bytes]:
+    """Start ffmpeg in a session of its own.
+
+    Ctrl+C in a terminal signals the whole foreground process group: ffmpeg would die mid-file and the
+    render would report a failed encode. Alone in its session it hears only us: the render decides how
+    to stop, and stops it by closing its input.
+    """
+    return subprocess.Popen(command, start_new_session=True, **streams)
+
+
+def _chunks(pieces: Iterator[np.ndarray[Any, np.dtype[np.int16]]], size: int) -> Iterator[memoryview]:
+    """The bytes of pieces in slices of at most size bytes."""
+    for piece in pieces:
+        data = piece.data.cast("B")
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+
+
+def _stop_if(cancelled: threading.Event | None) -> None:
+    """Raise CancelledError once the render that asked for this work has been interrupted."""
+    if cancelled is not None and cancelled.is_set():
+        raise CancelledError
 
 
 def measure_file(path: Path) -> dict[str, float]:

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import signal
 import time
 import unicodedata
 import warnings
@@ -13,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -48,14 +50,29 @@ Readings = Annotated[
 
 @contextmanager
 def reported(*, quiet: bool = False) -> Iterator[None]:
-    """Run a command body: a PodcastError becomes one stderr line and exit code 2."""
+    """Run a command body: a PodcastError becomes one stderr line and exit code 2.
+
+    Ctrl+C and SIGTERM (what timeout, systemd and docker stop send) both stop it cleanly: temporary
+    files removed, one line, exit code 128 + the signal's number, as a shell reports a signal.
+    """
     previous = warnings.showwarning
+    stopped_by = signal.SIGINT
 
     def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
         if not quiet:
             typer.echo(f"Warning: {message}", err=True)
 
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopped_by
+        stopped_by = signal.SIGTERM
+        # Whatever Ctrl+C would do now: inside asyncio.run, cancel the running command so it can clean up.
+        interrupt = signal.getsignal(signal.SIGINT)
+        if not callable(interrupt):  # SIGINT ignored, as in a background job: stop all the same
+            raise KeyboardInterrupt
+        interrupt(signal.SIGINT, frame)
+
     warnings.showwarning = show
+    previous_terminate = signal.signal(signal.SIGTERM, terminate)
     try:
         yield
     except PodcastError as exc:
@@ -65,8 +82,9 @@ def reported(*, quiet: bool = False) -> Iterator[None]:
         raise typer.Exit(code=2) from None
     except KeyboardInterrupt:
         typer.echo("Interrupted: finished clips are cached; run the same command again to resume.", err=True)
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=128 + stopped_by) from None
     finally:
+        signal.signal(signal.SIGTERM, previous_terminate)
         warnings.showwarning = previous
 
 

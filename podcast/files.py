@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ from .errors import AssemblyError, ConfigError
 MAX_ALIASES = 8  # aliases (*name); files reuse a value or two, and each alias can multiply what is walked or shown
 MAX_NODES = 500_000  # YAML nodes; a three-hour interview script is ~40k, a config far fewer
 MAX_DEPTH = 32  # nesting levels; a script is 5 deep, and this keeps the recursive composer far from Python's limit
+TEMP_SUFFIX = ".tmp"  # atomic writes go to .<name>.<random>.tmp beside the file they replace
 
 Cap = Literal["aliases", "nodes", "depth"]
 
@@ -63,6 +66,14 @@ class CappedLoader(yaml.SafeLoader):
         raise YamlCapError(cap, problem, where, mark)  # type: ignore[arg-type]  # stubs split Mark into Python and C
 
 
+def default_cache_dir() -> Path:
+    """$PODCAST_CACHE_DIR, else $XDG_CACHE_HOME/podcast, else ~/.cache/podcast: clips, leveled turns, models."""
+    if env := os.environ.get("PODCAST_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "podcast"
+
+
 @contextmanager
 def writing(final: Path) -> Iterator[None]:
     """Report an OSError inside the block as a one-line AssemblyError that names final."""
@@ -77,17 +88,17 @@ def atomic_path(final: Path) -> Iterator[Path]:
     """A temporary path beside final: renamed onto final when the block succeeds, removed when it fails.
 
     Readers of final see the old file or the new one, never half of one, even if the process dies.
-    Errors raised inside the block pass through as they are: wrap writes in writing(final) to name
-    the file, so nested atomic_paths never blame the wrong one.
+    A process killed outright (SIGKILL, power loss) cannot remove its temporary file; the next write
+    of the same file does. Errors raised inside the block pass through as they are: wrap writes in
+    writing(final) to name the file, so nested atomic_paths never blame the wrong one.
     """
+    remove_stale_temporaries(final.parent, final.name)
     try:
-        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+        fd, tmp = _locked_temporary(final)
     except OSError as exc:
         raise AssemblyError(
             f"{final}: cannot write ({exc.strerror or exc}); check the folder exists and is writable"
         ) from exc
-    os.close(fd)
-    tmp = Path(name)
     try:
         yield tmp
         with writing(final):
@@ -95,6 +106,55 @@ def atomic_path(final: Path) -> Iterator[Path]:
             os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+        os.close(fd)  # only now: the lock says "in use" until the file is renamed or gone
+
+
+def remove_stale_temporaries(folder: Path, name: str | None = None) -> None:
+    """Delete the temporary files of name (of any file, by default) that no living process holds.
+
+    They are what a killed run leaves behind: hidden, half written, and in a folder users publish.
+    """
+    pattern = "*" if name is None else glob.escape(name)
+    for path in folder.glob(f".{pattern}.*{TEMP_SUFFIX}"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue  # gone already, or not ours to read
+        try:
+            if _lock(fd, wait=False):
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass  # a folder we may not change: leave the file to its owner
+        finally:
+            os.close(fd)
+
+
+def _locked_temporary(final: Path) -> tuple[int, Path]:
+    """A new hidden file beside final, locked for as long as its descriptor stays open."""
+    while True:
+        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=TEMP_SUFFIX)
+        _lock(fd, wait=True)
+        if os.fstat(fd).st_nlink:
+            return fd, Path(name)
+        # Another run's cleanup took it for stale between mkstemp and the lock, and deleted it.
+        os.close(fd)
+
+
+if sys.platform == "win32":
+
+    def _lock(fd: int, *, wait: bool) -> bool:
+        return False  # no flock: no temporary file can be proven stale, so none is removed
+
+else:
+    import fcntl
+
+    def _lock(fd: int, *, wait: bool) -> bool:
+        """An exclusive flock on fd; the kernel drops it when the process ends, however it ends."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return False
+        return True
 
 
 def read_yaml(path: Path, *, kind: str, fix: str = "check the path") -> Any:

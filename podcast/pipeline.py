@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import re
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +31,7 @@ from .feed import (
     load_channel,
     normalize_base_url,
 )
-from .files import atomic_path, writing
+from .files import atomic_path, remove_stale_temporaries, writing
 from .model import Episode, Hints, Script, SpokenTurn
 from .readings import ReadingRow, find_terms, load_lexicon
 from .script import dump_script, load_script, parse_script, write_script
@@ -124,19 +125,29 @@ async def build_episode(
 
     slug = slugify(script.title)
     directory = output_dir / slug
-    _prepare_folder(directory)  # fail before minutes of synthesis, not after
-
-    cache = ClipCache(cache_dir)
-    with clock.stage("synthesis"):
-        spoken = await synthesize_script(
-            script, voices, speech, cache, concurrency=concurrency, progress=progress, lexicon=lexicon
-        )
-    release: Callable[[], None] | None = getattr(speech, "release", None)
-    if release is not None:
-        release()  # kokoro: the model's working memory is not needed while the episode is assembled
-    return await asyncio.to_thread(
-        _write_outputs, script, spoken, directory=directory, slug=slug, engine=engine_name, clock=clock, cache=cache
-    )
+    created = _prepare_folder(directory)  # fail before minutes of synthesis, not after
+    try:
+        cache = ClipCache(cache_dir)
+        with clock.stage("synthesis"):
+            spoken = await synthesize_script(
+                script, voices, speech, cache, concurrency=concurrency, progress=progress, lexicon=lexicon
+            )
+        release: Callable[[], None] | None = getattr(speech, "release", None)
+        if release is not None:
+            release()  # kokoro: the model's working memory is not needed while the episode is assembled
+        cancelled = threading.Event()  # set on an interrupt: the assembly thread stops at its next turn or second
+        work = asyncio.to_thread(_write_outputs, script, spoken, directory, slug, engine_name, clock, cache, cancelled)
+        writing_outputs = asyncio.ensure_future(work)
+        try:
+            # Shielded: cancelling an await cannot stop a thread. The thread is told instead, and waited for.
+            return await asyncio.shield(writing_outputs)
+        except asyncio.CancelledError:
+            cancelled.set()
+            await asyncio.wait([writing_outputs])  # its temporary files are gone once it returns
+            raise
+    except BaseException:
+        _remove_if_empty(created)  # a failed first render leaves no empty episode folder behind
+        raise
 
 
 async def readings_report(
@@ -203,27 +214,43 @@ def feed(output_dir: Path = DEFAULT_OUTPUT, *, config: Path | None = None, base_
     return Feed(path=path, url=url, episodes=tuple(episodes))
 
 
-def _prepare_folder(directory: Path) -> None:
-    """Create the episode folder and prove it is writable."""
+def _prepare_folder(directory: Path) -> list[Path]:
+    """Create the episode folder, prove it is writable, and clear what killed renders left in it.
+
+    Returns the folders this call created, deepest first.
+    """
+    created = [folder for folder in (directory, *directory.parents) if not folder.exists()]
     try:
         directory.mkdir(parents=True, exist_ok=True)
         probe = tempfile.TemporaryFile(dir=directory)
         probe.close()
     except OSError as exc:
+        _remove_if_empty(created)
         raise AssemblyError(
             f"{directory}: cannot write the output folder ({exc.strerror or exc}); choose another with -o"
         ) from exc
+    remove_stale_temporaries(directory)
+    return created
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove folders, deepest first, while they are empty: never anything a user or another render put there."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _write_outputs(
     script: Script,
     spoken: list[SpokenTurn],
-    *,
     directory: Path,
     slug: str,
     engine: str,
     clock: StageClock,
     cache: ClipCache,
+    cancelled: threading.Event,
 ) -> Episode:
     """Write every file under a temporary name, then rename all: never a half-written episode."""
     audio_path = directory / f"{slug}.mp3"
@@ -237,7 +264,7 @@ def _write_outputs(
         atomic_path(directory / META_FILE) as meta,
     ):
         with writing(audio_path):
-            mix = assemble.encode_episode(script, spoken, audio, clock, cache)
+            mix = assemble.encode_episode(script, spoken, audio, clock, cache, cancelled=cancelled)
         with clock.stage("tagging"):  # ID3 tags and chapters, then the files beside the MP3
             episode = Episode(
                 script=script,
