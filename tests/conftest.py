@@ -50,6 +50,15 @@ class FakeEngine:
         return Clip(pcm=(tone * 32767).astype("<i2").tobytes(), sample_rate=self.sample_rate)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def shared_engine_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """kokoro's 90 MB model is assembled once per run, not in every test's cache; onnxruntime writes nothing to ~."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KOKORO_JA_CACHE", str(tmp_path_factory.mktemp("kokoro-model")))
+        patch.setenv("ORT_DISABLE_TELEMETRY", "1")  # for tests that import pyopenjtalk themselves
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches ~/.cache: every test gets its own clip cache."""

