@@ -6,7 +6,6 @@ Beside the clips it keeps each turn as leveled for the episode, so an unchanged 
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
 import warnings
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .errors import AssemblyError
-from .files import atomic_path, writing
+from .files import atomic_path, default_cache_dir, writing
 from .model import Clip, LeveledTurn, WordTime
 
 _MAGIC_V1 = b"PODCLIP1"  # PCM only: still read, so caches from earlier versions stay valid
@@ -25,14 +24,6 @@ _T = TypeVar("_T")
 _TURN_MAGIC = b"PODTURN1"
 _TURN_HEADER = struct.Struct("<8sdQ32s")  # magic, ceiling (dBTP), PCM byte count, sha256 of everything after it
 _SPAN = struct.Struct("<QQ")  # a sentence's start, end (samples)
-
-
-def default_cache_dir() -> Path:
-    """$PODCAST_CACHE_DIR, else $XDG_CACHE_HOME/podcast, else ~/.cache/podcast."""
-    if env := os.environ.get("PODCAST_CACHE_DIR"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "podcast"
 
 
 def clip_key(fingerprint: str, text: str) -> str:
@@ -82,6 +73,11 @@ def _read(path: Path, decode: Callable[[bytes], _T | None], remedy: str) -> _T |
         data = path.read_bytes()
     except FileNotFoundError:
         return None
+    except OSError as exc:  # a folder where the file should be, a cache made by another user (EACCES)...
+        raise AssemblyError(
+            f"{path}: cannot read the clip cache ({exc.strerror or exc}); "
+            "remove that entry or fix its permissions, or set PODCAST_CACHE_DIR to another folder"
+        ) from exc
     value = decode(data)
     if value is None:
         warnings.warn(f"clip cache: {path} is corrupt; {remedy}", stacklevel=3)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
+import re
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from mutagen import MutagenError
 
-from .errors import AssemblyError, ConfigError
+from .errors import AssemblyError, ConfigError, PodcastError
 from .files import read_yaml
 from .model import ChapterMark
 from .script import load_script
@@ -35,6 +37,7 @@ SHOW_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 EPISODE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://podcastindex.org/namespace/1.0#episode")
 IMAGE_SUFFIXES = (".jpg", ".png")  # what Apple accepts for artwork (and all feedgen writes)
 GENERATOR = "podcast"
+MAX_CHAPTER_TIME_S = 7 * 24 * 3600  # seconds: no episode is a week long, and 1e308 would overflow
 # mutagen's MP3 and ID3 classes are untyped; going through Any keeps mypy --strict quiet in one place.
 _mutagen: Any = mutagen
 _KEYS = (
@@ -42,6 +45,8 @@ _KEYS = (
     "language", "owner_name", "owner_email", "base_url", "link", "guid",
 )  # fmt: skip
 _REQUIRED = ("title", "author", "description", "image", "category", "owner_email")
+# A host name (letters of any script, digits, '-', '.') or an IPv6 address; urlsplit lets spaces and the like through.
+_HOST = re.compile(r"[\w.-]+|[0-9a-f:.]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +137,26 @@ def parse_channel(data: Any, *, source: str) -> Channel:
 
 def normalize_base_url(url: str, *, where: str = "--base-url") -> str:
     """An absolute http(s) URL ending in '/', path percent-encoded, so file names join onto it."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{where}: {url!r} is not an http(s) URL (write e.g. https://example.com/podcast/)")
+    example = "write e.g. https://example.com/podcast/"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # parsed on access: raises ValueError for a port that is not a number below 65536
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket: http://[::1
+        raise ConfigError(f"{where}: {url!r} is not a valid URL ({exc}); {example}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: {url!r} is not an http(s) URL ({example})")
+    if parts.username is not None:
+        raise ConfigError(
+            f"{where}: {url!r} holds a user name or password, which the public feed would show; remove it"
+        )
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        raise ConfigError(
+            f"{where}: {url!r} has a ?query or #fragment; file names are added after it, so give the folder only"
+        )
+    if not _HOST.fullmatch(parts.hostname):
+        raise ConfigError(
+            f"{where}: {url!r}: host {parts.hostname!r} has characters a host name cannot have; {example}"
+        )
     # Keep what is already escaped ('%', reserved characters); escape the rest, e.g. a Japanese folder name.
     path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
     url = parts._replace(path=path if path.endswith("/") else path + "/").geturl()
@@ -158,14 +180,20 @@ def episode_url(base_url: str, slug: str, name: str = "") -> str:
 
 
 def find_episodes(output_dir: Path) -> list[PublishedEpisode]:
-    """Every rendered episode under output_dir (folders holding <slug>/<slug>.mp3), newest first."""
+    """Every rendered episode under output_dir (folders holding <slug>/<slug>.mp3), newest first.
+
+    A folder that cannot be read is left out with a warning naming it and the fix.
+    """
     if not output_dir.is_dir():
         raise ConfigError(f"{output_dir}: no such output folder (render an episode first, or pass -o)")
-    found = [
-        read_episode(folder)
-        for folder in sorted(output_dir.iterdir())
-        if folder.is_dir() and not folder.name.startswith(".") and (folder / f"{folder.name}.mp3").is_file()
-    ]
+    found = []
+    for folder in sorted(output_dir.iterdir()):
+        if folder.is_dir() and not folder.name.startswith(".") and (folder / f"{folder.name}.mp3").is_file():
+            try:
+                found.append(read_episode(folder))
+            except PodcastError as exc:
+                # Deliberately not an error: one damaged folder must not stop every other episode from publishing.
+                warnings.warn(f"{exc} (left out of the feed)", stacklevel=2)
     return sorted(found, key=lambda episode: (episode.published, episode.slug), reverse=True)
 
 
@@ -178,7 +206,7 @@ def read_episode(folder: Path) -> PublishedEpisode:
     try:
         doc = json.loads(chapters_path.read_text(encoding="utf-8"))
         chapters = tuple(
-            ChapterMark(title=str(c["title"]), start_ms=round(c["startTime"] * 1000), end_ms=round(c["endTime"] * 1000))
+            ChapterMark(title=str(c["title"]), start_ms=_ms(c["startTime"]), end_ms=_ms(c["endTime"]))
             for c in doc["chapters"]
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -198,6 +226,15 @@ def read_episode(folder: Path) -> PublishedEpisode:
         speakers=tuple(speaker.name for speaker in script.speakers.values()),
         published=first_rendered(folder) or _mtime(audio),
     )
+
+
+def _ms(seconds: Any) -> int:
+    """A chapters.json time (seconds) as ms; a hand-edited file may hold anything, so check it is a real time."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise TypeError(f"time {seconds!r} is not a number")
+    if not (math.isfinite(seconds) and 0 <= seconds < MAX_CHAPTER_TIME_S):
+        raise ValueError(f"time {seconds!r} is not within the episode")
+    return round(seconds * 1000)
 
 
 def first_rendered(folder: Path) -> datetime.datetime | None:

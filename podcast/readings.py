@@ -17,6 +17,8 @@ LOCAL_READINGS = Path("readings.yaml")  # picked up from the working folder when
 BUNDLED = "bundled"  # covered_by value for entries from the package's own readings.yaml
 NUMBER_RULE = "number rule"  # covered_by value for numbers: rewritten by rule, not by an entry
 MAX_NUMBER_DIGITS = 16  # 9999兆: longer digit strings are codes or IDs, left as written
+# Characters in one reading: the longest names run to ~30 kana; the engines' frontends fail past ~8 kB.
+MAX_READING_CHARS = 100
 
 Kind = Literal["latin", "number", "name", "word"]
 
@@ -127,6 +129,11 @@ def parse_lexicon(data: Any, *, source: str) -> dict[str, str]:
         if not isinstance(reading, str) or not reading.strip():
             raise ConfigError(f"{where}: expected a reading in kana, got {reading!r}")
         reading = unicodedata.normalize("NFKC", reading).strip()
+        if len(reading) > MAX_READING_CHARS:
+            raise ConfigError(
+                f"{where}: reading is {len(reading)} characters long (at most {MAX_READING_CHARS}; "
+                "write how to say this one word)"
+            )
         if not _KANA.fullmatch(reading):
             raise ConfigError(f"{where}: reading '{reading}' must be katakana or hiragana")
         entries[_unify_hyphens(unicodedata.normalize("NFKC", surface).strip())] = reading

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -16,12 +17,16 @@ from .model import ROLES, Speaker, Voice
 DEFAULT_ENGINE = "kokoro"
 _VOICE_KEYS = {"voice", "speed", "half_tone", "rate", "pitch", "volume"}
 _ENGINE_KEYS = {"speakers", "pool"}
-# edge-tts's own checks (TTSConfig) say only "Invalid rate"; ours name the field and an example.
-_PROSODY = {
-    "rate": (re.compile(r"^[+-]\d+%$"), "+10%"),
-    "volume": (re.compile(r"^[+-]\d+%$"), "-5%"),
-    "pitch": (re.compile(r"^[+-]\d+Hz$"), "-20Hz"),
+# edge-tts's own checks (TTSConfig) say only "Invalid rate"; ours name the field, an example and the range.
+# Ranges: Microsoft's SSML reference ("Adjust prosody") keeps rate within 0.5-2 times the voice's own, volume within
+# 0-1.5 times and pitch within 0.5-1.5 times; in Hz, pitch keeps to that for every voice down to 100 Hz (deep male).
+_PROSODY = {  # key: (unit, example, lowest, highest)
+    "rate": ("%", "+10%", -50, 100),
+    "volume": ("%", "-5%", -100, 50),
+    "pitch": ("Hz", "-20Hz", -50, 50),
 }
+SPEED_RANGE = (0.5, 2.0)  # kokoro and openjtalk: beyond it words blur or drag
+HALF_TONE_RANGE = (-12.0, 12.0)  # openjtalk, semitones: an octave either way; past it mei stops sounding human
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,26 +97,37 @@ def _parse_voice(spec: Any, engine: str, where: str) -> Voice:
     name = spec["voice"]
     if "/" in name or "\\" in name or name.startswith("."):
         raise ConfigError(f"{where}: voice {name!r} looks like a file path; give a voice name")
-    for key in ("speed", "half_tone"):
+    speed = _number(spec, "speed", 1.0, SPEED_RANGE, where)
+    half_tone = _number(spec, "half_tone", 0.0, HALF_TONE_RANGE, where)
+    for key, (unit, example, low, high) in _PROSODY.items():
         value = spec.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
-    for key, (pattern, example) in _PROSODY.items():
-        value = spec.get(key)
-        if value is not None and not (isinstance(value, str) and pattern.match(value)):
+        if value is None:
+            continue
+        offset = re.fullmatch(rf"([+-]\d+){unit}", value) if isinstance(value, str) else None
+        if offset is None:
             raise ConfigError(f"{where}: {key} {value!r} is not an offset like '{example}' (sign, digits, unit)")
-    speed = float(spec.get("speed", 1.0))
-    if not 0.5 <= speed <= 2.0:
-        raise ConfigError(f"{where}: speed {speed:g} is out of range (use 0.5 to 2.0)")
+        if not low <= int(offset.group(1)) <= high:
+            raise ConfigError(f"{where}: {key} {value} is out of range (use {low:+d}{unit} to {high:+d}{unit})")
     return Voice(
         engine=engine,
         name=name,
         speed=speed,
-        half_tone=float(spec.get("half_tone", 0.0)),
+        half_tone=half_tone,
         rate=str(spec.get("rate", "+0%")),
         pitch=str(spec.get("pitch", "+0Hz")),
         volume=str(spec.get("volume", "+0%")),
     )
+
+
+def _number(spec: dict[str, Any], key: str, default: float, bounds: tuple[float, float], where: str) -> float:
+    """spec[key] as a finite number within bounds; YAML's .nan and .inf are numbers too, so both are checked."""
+    value = spec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+    low, high = bounds
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ConfigError(f"{where}: {key} {value:g} is out of range (use {low} to {high})")
+    return float(value)
 
 
 def assign_voices(config: VoiceConfig, speakers: dict[str, Speaker], engine: str) -> dict[str, Voice]:
