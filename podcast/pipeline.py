@@ -135,15 +135,18 @@ async def build_episode(
         release: Callable[[], None] | None = getattr(speech, "release", None)
         if release is not None:
             release()  # kokoro: the model's working memory is not needed while the episode is assembled
-        cancelled = threading.Event()  # set on an interrupt: the assembly thread stops at its next turn or second
-        work = asyncio.to_thread(_write_outputs, script, spoken, directory, slug, engine_name, clock, cache, cancelled)
-        writing_outputs = asyncio.ensure_future(work)
+        # Cancelling an await cannot stop a thread: on an interrupt the thread is told through this event, and
+        # waited for. A plain future, not a task, since asyncio.run's shutdown cancels every task without waiting.
+        cancelled = threading.Event()
+        loop = asyncio.get_running_loop()
+        args = (script, spoken, directory, slug, engine_name, clock, cache, cancelled)
+        writing_outputs = loop.run_in_executor(None, _write_outputs, *args)
         try:
-            # Shielded: cancelling an await cannot stop a thread. The thread is told instead, and waited for.
             return await asyncio.shield(writing_outputs)
         except asyncio.CancelledError:
-            cancelled.set()
-            await asyncio.wait([writing_outputs])  # its temporary files are gone once it returns
+            cancelled.set()  # it stops within a turn or a second of audio...
+            await asyncio.wait([writing_outputs])  # ...and once it has, its temporary files are gone
+            writing_outputs.exception()  # how it stopped is no news: marked as seen, so asyncio does not log it
             raise
     except BaseException:
         _remove_if_empty(created)  # a failed first render leaves no empty episode folder behind

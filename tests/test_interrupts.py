@@ -50,8 +50,11 @@ def slow_ffmpeg(tmp_path: Path) -> Path:
     return wrapper
 
 
-def render(output: Path, cache: Path, ffmpeg: Path | None = None) -> subprocess.Popen[str]:
-    """`podcast render` of the test interview as a process of its own, in a session of its own (like a shell job)."""
+def render(output: Path, cache: Path, ffmpeg: Path | None = None, *, background: bool = False) -> subprocess.Popen[str]:
+    """`podcast render` of the test interview as a process of its own, in a session of its own (like a shell job).
+
+    background: started as a shell starts `command &`, with SIGINT ignored.
+    """
     env = {**os.environ, "PODCAST_CACHE_DIR": str(cache)}
     if ffmpeg is not None:
         env["IMAGEIO_FFMPEG_EXE"] = str(ffmpeg)
@@ -64,6 +67,7 @@ def render(output: Path, cache: Path, ffmpeg: Path | None = None) -> subprocess.
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None,
     )
 
 
@@ -125,6 +129,16 @@ def test_sigterm_while_re_encoding_keeps_the_previous_episode(tmp_path: Path, ca
     assert (code, stderr.splitlines()) == (128 + signal.SIGTERM, [INTERRUPTED])
     assert seconds < PROMPT_S
     assert {p.name: p.read_bytes() for p in (output / SLUG).iterdir()} == before
+
+
+def test_sigterm_to_a_background_job_leaves_nothing(tmp_path: Path, cache: Path, slow_ffmpeg: Path) -> None:
+    output = tmp_path / "out"
+    process = render(output, cache, slow_ffmpeg, background=True)  # no Ctrl+C path to borrow: SIGINT is ignored
+    wait_for_encoding(process, tmp_path / "encoding")
+    code, stderr, seconds = stop(process, signal.SIGTERM)
+    assert (code, stderr.splitlines()) == (128 + signal.SIGTERM, [INTERRUPTED])
+    assert seconds < PROMPT_S
+    assert not output.exists()
 
 
 def test_the_next_render_removes_what_a_killed_one_left(tmp_path: Path, cache: Path, slow_ffmpeg: Path) -> None:
