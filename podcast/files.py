@@ -1,4 +1,4 @@
-"""Files in and out: config YAML read with one-line errors, atomic writes that never leave half a file."""
+"""Files in and out: YAML read with one-line errors, atomic writes that leave no half file, where the cache lives."""
 
 from __future__ import annotations
 
