@@ -60,9 +60,10 @@ HOST_LABELS = frozenset(
         "Interviewer",
         "Host",
         "質問者",
+        "質問",
     }
 )
-GUEST_LABELS = frozenset({"A"})  # Q&A layout: the answerer, named from the title when it names one guest
+GUEST_LABELS = frozenset({"A", "回答"})  # Q&A layout: the answerer, named from the title when it names one guest
 ASKER_MEAN = 0.65  # mean P(host) of a labelled speaker's own turns that puts them on the asking side…
 PEERS_MEAN = 0.4  # below this mean P(host) for every speaker, labelled speakers are peers: no host
 ASKER_GAP = 0.3  # … when it is this far above the least asking speaker's
@@ -204,6 +205,8 @@ def _from_labels(
         if name in hosts_set:
             ids[name] = HOST_ID if HOST_ID not in speakers else _next_id("host", speakers)
             display = _host_display(name, transcript, hints)
+            if display in {s.name for s in speakers.values()} and name.isalpha() and name not in ("Q", "MC"):
+                display = name  # a second host label (司会 beside 質問): keep it, two hosts are two voices
             if name in anonymous and not hints.hosts:
                 display = anonymous[name]
             speakers[ids[name]] = Speaker(ids[name], display, "host")

@@ -42,6 +42,7 @@ _CHROME = re.compile(
     r"(公開日|更新日|投稿日|掲載日|配信日)?[：:\s]*(\d{4}|(令和|平成|昭和)\s*[\d元]{1,2})\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?"
     r"\s*([（(][^）)]{1,4}[）)])?\s*(\d{1,2}:\d{2})?\s*(公開|更新|配信)?|"
     r"[（(]?写真(左|右|上|下|中央|提供|は)[^。]*|"
+    r"[^。]*[（(]写真(左|右|上|下|中央)[）)][^。]*|"  # 「代表の森さん（写真左）、林さん（写真右）」
     r"([-*・]\s*)?\(?!?\[[^\]]*\]\([^)]*\)\)?|https?://\S+|"
     r"[（(〔［\[][^）)〕］\]]*[）)〕］\]]|"  # （賛成者起立） （「賛成」と呼ぶ者多し） [拍手]
     r"(自動)?(文字|書き)起こし\s*([（(][^）)]*[）)])?|"  # 「文字起こし（自動生成）」: a note on the text
@@ -52,7 +53,10 @@ _BREADCRUMB = re.compile(r"^[^。]{1,30}(\s*[>＞›»]\s*[^。>＞›»]{1,40})
 _TOC = re.compile(r"^(目次|もくじ|この記事の目次|Contents|INDEX)$", re.IGNORECASE)
 _BULLET = re.compile(r"^[・\-*\d.]+\s*")  # `1. ` `・` before a table-of-contents entry
 _HEADING_MARKS = re.compile(r"^[【■◆]\s*|】$")
-_DIRECTIVE = re.compile(r"\{\{#[^}]*\}\}\s*|</?[A-Za-z][^>]*>")  # mdbook `{{#include …}}`, HTML tags: markup
+# mdbook `{{#include …}}`, Hugo `{{< figure … >}}`, HTML tags: markup
+_DIRECTIVE = re.compile(r"\{\{#[^}]*\}\}\s*|\{\{[<%].*?[>%]\}\}\s*|</?[A-Za-z][^>]*>")
+_RULE = re.compile(r"^(?:[-*_=─━]\s*){3,}$")  # a horizontal rule
+_LIST_ITEM = re.compile(r"^(?:[-*+・]|\d{1,2}[.)．])\s+\S")
 _COLON_LABEL = re.compile(
     rf"^(?P<name>[^\s：:。、！？!?「」『』（）()【】]{{1,{LABEL_MAX_CHARS}}})"
     r"(?:\s*[（(][^（）()：:。]{1,30}[）)])?"  # 「森（編集部）：」: the company or title, not part of the name
@@ -60,10 +64,10 @@ _COLON_LABEL = re.compile(
 )
 _LATIN_LABEL = re.compile(r"^(?P<name>[A-Za-z][A-Za-z.' -]{0,19}?)\s*:\s+(?P<text>.+)$")
 _BOLD_LABEL = re.compile(
-    rf"^(?P<m>\*\*|__)(?P<name>[^*_]{{1,{LABEL_MAX_CHARS}}}?)\s*[：:]?(?P=m)\s*[：:]?\s*(?P<text>.*)$"
+    rf"^(?P<m>\*\*|__)(?P<name>[^*_：:]{{1,{LABEL_MAX_CHARS}}}?)\s*[：:]?(?P=m)\s*[：:]?\s*(?P<text>.*)$"
 )
 _QA_LABEL = re.compile(r"^(?:#{1,6}\s*)?(?P<name>[QAＱＡ])(?:追記)?\s*\d*\s*[.．:：)）]\s*(?P<text>.*)$")
-_DASH_LABEL = re.compile(r"^(?:―{2,}|—{1,}|－{2,}|-{2,}|─{2,})\s*(?P<text>\S.*)$")
+_DASH_LABEL = re.compile(r"^(?:―{2,}|—{1,}|－{2,}|-{2,}|─{2,}|―(?=\s))\s*(?P<text>\S.*)$")
 _DASH_ALONE = re.compile(r"^(―{2,}|─{2,}|—{1,2})$")
 _BRACKET = re.compile(r"^【(?P<name>[^】]{1,30})】\s*(?P<text>.*)$")
 # Looser labels, taken only where they recur as a layout: 「森　本文」 (a wide space or a tab after the name),
@@ -77,6 +81,7 @@ _LOOSE_LABEL = re.compile(
 )
 _LABEL_BULLET = re.compile(r"^[●■◆◇▲▼]\s*(?P<rest>\S.*)$")
 LOOSE_LABEL_MIN_NAMES = 2  # distinct recurring names before a loose layout counts
+_HONORIFIC_NOTE = re.compile(r"(?:様|さん|氏)?\s*[（(]以下[、,]?\s*敬称略[）)]$")
 _MD_HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.+?)\s*#*$")
 _MARK_HEADING = re.compile(r"^[■◆◇●▼▶︎]\s*(?P<text>.+)$")
 _NOT_A_NAME = re.compile(
@@ -87,6 +92,9 @@ _SPEECH_START = re.compile(r"^(はい|ええ|うん|いや|あの|えー|えっ�
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _STAMP = re.compile(rf"^(?:\[{_TIME}\]|\({_TIME}\)|（{_TIME}）|{_TIME})$")
 _STAMP_PREFIX = re.compile(rf"^(?P<stamp>\[{_TIME}\]|\({_TIME}\)|{_TIME})\s*(?P<rest>\S.*)$")
+_NAME_STAMP_LABEL = re.compile(
+    rf"^(?P<name>[^\s：:。、！？!?「」]{{1,20}})\s+\[?{_TIME}\]?\s*[：:]\s*(?P<text>[^\d\s].*)$"
+)
 _NAME_STAMP = re.compile(rf"^(?P<name>[^\s：:。、！？!?「」]{{1,20}}(?: [A-Za-z.\d]{{1,20}}){{0,2}})\s+\[?{_TIME}\]?$")
 # Minutes: ○議長（山田太郎君） / ○山田委員 / ○18番議員（山田花子）, alone or followed by the speech.
 _MINUTES = re.compile(r"^[○◯〇](?P<who>[^\s（(、。]{1,20}?)(?:[（(](?P<name>[^）)]{1,20})[）)])?(?:\s+(?P<text>.*))?$")
@@ -131,6 +139,7 @@ class _Line:
     quoted: bool = False  # opened with markdown `>`
     dd: bool = False  # a kramdown definition `: 本文`
     segment: bool = False  # a timestamp opened it
+    heading: bool = False  # a section marker the layout itself shows
 
 
 def read_transcript(path: Path) -> str:
@@ -214,6 +223,7 @@ def _lex(raw: list[tuple[int, str]]) -> list[_Line]:
     out: list[_Line] = []
     stamped = False  # a timestamp line came before: the next paragraph opens a segment
     comment = False  # inside an HTML comment: page source, not page text
+    name_stamps: list[int] = []  # indexes in out of `名前 00:14` lines
     for n, text in raw:
         if comment or text.startswith("<!--"):
             comment = "-->" not in text
@@ -224,15 +234,20 @@ def _lex(raw: list[tuple[int, str]]) -> list[_Line]:
             text, quoted = text.lstrip(">").strip(), True
         elif text.startswith(": ") or text.startswith("：　"):
             text, dd = text[2:].strip(), True
+        if _RULE.match(text):
+            continue
         if not text or _STAMP.match(text):
             stamped = stamped or bool(text)
             continue
         prefix = _STAMP_PREFIX.match(text)
         if prefix and (prefix["stamp"][0] in "[(" or _same_line_label(prefix["rest"])):
             text, stamped = prefix["rest"], True  # `[00:01:23] 名前: 本文`; a bare 10:30 in prose stays
+        if found := _NAME_STAMP_LABEL.match(text):
+            text, stamped = f"{found['name']}：{found['text']}", True  # `司会 0:45:54：本文`
         named = _NAME_STAMP.match(text)
         minutes = _MINUTES.match(text)
         if named and not _is_sentence(text):
+            name_stamps.append(len(out))
             out.append(_Line(n, "", speaker=named["name"]))
             stamped = True
             continue
@@ -245,6 +260,7 @@ def _lex(raw: list[tuple[int, str]]) -> list[_Line]:
         else:
             out.append(_Line(n, text, quoted=quoted, dd=dd, segment=stamped))
         stamped = False
+    out = _stamped_headings(out, name_stamps)
     # A kramdown term: a short line right above `: ` definitions names their speaker.
     for i in range(len(out) - 1):
         line = out[i]
@@ -252,6 +268,20 @@ def _lex(raw: list[tuple[int, str]]) -> list[_Line]:
             if not _NOT_A_NAME.search(line.text) and not _MD_HEADING.match(line.text):
                 out[i] = _Line(line.n, "", speaker=line.text)
     return out
+
+
+def _stamped_headings(lines: list[_Line], stamped: list[int]) -> list[_Line]:
+    """`質問3 0:19:34` lines mark sections, not speakers, over `名前：本文` speech none of them labels, or when
+    no name among them comes back."""
+    labels = [found[0] for line in lines if not line.speaker and (found := _same_line_label(line.text))]
+    names = {lines[i].speaker for i in stamped}
+    under_labels = len(set(labels)) >= 2 and len(labels) >= len(stamped) and not names & set(labels)
+    numbered = len(stamped) >= 3 and len(names) == len(stamped)  # 質問1, 質問2, …: no name comes back
+    if not stamped or not (under_labels or numbered):
+        return lines
+    marks = set(stamped)
+    return [replace(line, text=line.speaker or "", speaker=None, heading=True) if i in marks else line
+            for i, line in enumerate(lines)]  # fmt: skip
 
 
 def _minutes_label(who: str, name: str | None) -> str:
@@ -286,7 +316,9 @@ def _is_sentence(line: str) -> bool:
 def _is_title(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) -> bool:
     """Whether the first line reads like a page title rather than speech."""
     line, text = lines[0], lines[0].text
-    if line.speaker or line.label or line.quoted or line.dd or text in name_lines or _DASH_ALONE.match(text):
+    if line.speaker or line.label or line.quoted or line.dd or line.heading or text in name_lines:
+        return False
+    if _DASH_ALONE.match(text):
         return False
     found = _same_line_label(text)
     if found and (found[0] == HOST_DASH or found[1].endswith(tuple(_SENTENCE_END)) or _said_again(found[0], lines)):
@@ -525,8 +557,12 @@ def _same_line_label(line: str) -> tuple[str, str] | None:
                 unicodedata.normalize("NFKC", found["name"]).strip().removeprefix("[").removesuffix("]")
             )  # [SPEAKER_00]:
             name = name.lstrip("●■◆◇▲▼").strip()  # 「■森：」: the bullet is layout
-            if name and not (name[-1].isdigit() and found["text"][:1].isdigit()):  # 10:30 is a time
-                return name, found["text"].strip()
+            name = _HONORIFIC_NOTE.sub("", name)  # 「森様（以下、敬称略）」 is 森
+            text = found["text"].strip()
+            if line.startswith(("**", "__")) and name[:2] in ("**", "__"):  # `**森: 本文**`, bold all through
+                name, text = name[2:].strip(), text.removesuffix(line[:2]).strip()
+            if name and not (name[-1].isdigit() and text[:1].isdigit()):  # 10:30 is a time
+                return name, text
     return None
 
 
@@ -635,7 +671,10 @@ def _label(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) 
         heading = _MD_HEADING.match(text) or _MARK_HEADING.match(text)
         if found and found[0] in ("Q", "A"):
             heading = None  # `### Q: …` is a question, not a section
-        if line.label:
+        if line.heading:
+            carried, last = None, None
+            out.append(Utterance(text, line.n, heading=True))
+        elif line.label:
             carried, last = None, line.label
             out.append(Utterance(text, line.n, label=line.label, segment=line.segment))
         elif i in paren:
@@ -644,7 +683,7 @@ def _label(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) 
         elif found and found[0] in labels and found[1]:
             carried, last = None, found[0]
             out.append(Utterance(found[1], line.n, label=found[0], segment=line.segment))
-        elif found and found[0] in labels:
+        elif found and found[0] in labels and not _opens_list(i, lines):
             carried, after_name = found[0], True  # `**名前**` or `Q.` alone: the text follows
             continue
         elif line.quoted and last and not paren:
@@ -659,8 +698,8 @@ def _label(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) 
             and not after_name
             and _is_plain_heading(text)
             and _next_is_labelled(i, lines, labels, name_lines)
-        ):
-            out.append(Utterance(text, line.n, heading=True))
+        ) or (punctuated and out and out[-1].heading and _is_subtitle(text)):
+            out.append(Utterance(text, line.n, heading=True))  # a heading; or a phrase right under one
         else:
             out.append(Utterance(text, line.n, label=carried, segment=line.segment))
             last = carried
@@ -670,6 +709,17 @@ def _label(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) 
 
 def _is_plain_heading(line: str) -> bool:
     return len(line) <= HEADING_MAX_CHARS and not any(ch in line for ch in _SENTENCE_END + "、…")
+
+
+def _opens_list(i: int, lines: list[_Line]) -> bool:
+    """Whether a list follows line i: 「**参加するには**：」 over `- …` items heads the list, names no speaker."""
+    return i + 1 < len(lines) and bool(_LIST_ITEM.match(lines[i + 1].text))
+
+
+def _is_subtitle(line: str) -> bool:
+    """「物価の見通し、利上げの時期」 under a section heading: a phrase, not a sentence."""
+    short = 6 <= len(line) <= HEADING_MAX_CHARS * 2  # 「はい」 under a heading is a reply
+    return short and not _SPEECH_START.match(line) and not any(ch in line for ch in _SENTENCE_END)
 
 
 def _next_is_labelled(i: int, lines: list[_Line], labels: set[str], name_lines: dict[str, str]) -> bool:

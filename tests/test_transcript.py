@@ -465,6 +465,76 @@ def test_a_bracketed_section_title_alone_is_still_a_heading() -> None:
     assert [u.text for u in utterances if u.heading] == ["第一部", "第二部"]
 
 
+def test_numbered_section_markers_with_times_are_headings_not_speakers() -> None:
+    text = (
+        "質疑応答\n"
+        "質問1（幹事社） 0:01:10\n"
+        "新しい駅の計画、完成の時期\n"  # the section's subtitle
+        "記者：新しい駅はいつ完成しますか。\n"
+        "市長：三年後の春を予定しています。\n"
+        "質問2 0:04:30\n"
+        "バス路線の見直し\n"
+        "司会 0:04:31：次の方どうぞ。\n"
+        "記者：バスの本数は増えますか。\n"
+        "市長：朝の便を増やします。\n"
+    )
+    utterances = parse_transcript(text, source="t.txt").utterances
+    assert [u.text for u in utterances if u.heading] == [
+        "質問1（幹事社）", "新しい駅の計画、完成の時期", "質問2", "バス路線の見直し",
+    ]  # fmt: skip
+    assert [u.label for u in utterances if not u.heading] == ["記者", "市長", "司会", "記者", "市長"]
+
+
+def test_markers_whose_names_never_come_back_are_sections_in_unlabelled_text() -> None:
+    text = "\n".join(
+        f"テーマ{n} 0:{n}0:00\n{q}\n{a}"
+        for n, q, a in [
+            (1, "駅はいつ完成しますか。", "三年後の春です。"),
+            (2, "バスは増えますか。", "朝の便を増やします。"),
+            (3, "駐輪場はどうなりますか。", "二か所に増やします。"),
+        ]
+    )
+    utterances = parse_transcript(text, source="t.txt").utterances
+    assert [u.text for u in utterances if u.heading] == ["テーマ1", "テーマ2", "テーマ3"]
+    assert all(u.label is None for u in utterances)
+
+
+def test_magazine_marks_dash_honorific_note_caption_and_markup_are_read() -> None:
+    text = (
+        "― 今のお仕事は？\n"
+        "**森様(以下、敬称略)** 港で倉庫の管理をしています。\n"
+        '{{< figure src="port.png" alt="港" >}}\n'
+        "代表の森様(写真左)、社員の林様(写真右)\n"
+        "― 一番の苦労は？\n"
+        "**森** 冬の荷物の多さです。\n"
+        "---\n"
+        "**林: 私からも一言いいですか。**\n"
+        "**森** どうぞ。\n"
+    )
+    utterances = parse_transcript(text, source="t.md").utterances
+    assert [(u.label, u.text) for u in utterances] == [
+        ("――", "今のお仕事は？"),
+        ("森", "港で倉庫の管理をしています。"),
+        ("――", "一番の苦労は？"),
+        ("森", "冬の荷物の多さです。"),
+        ("林", "私からも一言いいですか。"),
+        ("森", "どうぞ。"),
+    ]
+
+
+def test_a_bold_heading_over_a_list_stays_in_the_speakers_turn() -> None:
+    text = (
+        "**森**: 始め方は二つあります。\n"
+        "**準備するもの**：\n"
+        "- 古い自転車\n"
+        "- 工具箱\n"
+        "**林**: なるほど。\n"
+        "**森**: あとは慣れです。\n"
+    )
+    utterances = parse_transcript(text, source="t.md").utterances
+    assert [u.label for u in utterances] == ["森", None, None, None, "林", "森"]
+
+
 def test_a_wide_space_in_prose_is_no_label() -> None:
     text = (
         "今日は朝から雨でした。\n"
