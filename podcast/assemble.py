@@ -229,7 +229,7 @@ def encode_episode(
             with clock.stage("assembly"):
                 result = mix(script, spoken, signals)
             with clock.stage("encode"):
-                encode_mp3(result, path, cancelled)
+                encode_mp3(result, path, cancelled=cancelled)
             if attempt + 1 == PEAK_PASSES:
                 return result
             with clock.stage("loudness"):  # the true-peak check on the decoded file
@@ -291,7 +291,7 @@ def _hot_turns(pool: ThreadPoolExecutor, result: Mix, decoded: np.ndarray[Any, n
     return {index: value for index, value in enumerate(peaks) if value > MAX_TRUE_PEAK_DBTP}
 
 
-def encode_mp3(mix: Mix, path: Path, cancelled: threading.Event | None = None) -> None:
+def encode_mp3(mix: Mix, path: Path, *, cancelled: threading.Event | None = None) -> None:
     """Write the mix as a 44.1 kHz mono CBR MP3 at path (the caller renames it into place)."""
     # Fed to pydub's ffmpeg turn by turn: pydub's export would first copy the episode into a WAV file.
     command = [pydub_ffmpeg, "-y", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(mix.sample_rate)]

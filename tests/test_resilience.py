@@ -159,7 +159,7 @@ def test_full_disk_at_encode_keeps_the_previous_episode(tmp_path: Path, monkeypa
     folder = Path(json.loads(result.stdout)["audio"]).parent
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
-    def full(mix: object, path: Path) -> None:
+    def full(mix: object, path: Path, *, cancelled: object = None) -> None:
         path.write_bytes(b"\xff\xfb" * 100)  # half an MP3, then the disk is full
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
