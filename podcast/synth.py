@@ -11,7 +11,7 @@ from .engines import Engine
 from .errors import ConfigError, EngineError
 from .model import Clip, Script, SpokenTurn, Turn, Voice
 from .readings import Lexicon, apply_readings
-from .text import is_speakable, split_sentences, spoken_text
+from .text import is_speakable, plain_text, split_sentences, spoken_text
 
 Progress = Callable[[int, int], None]  # (turns done, turns in all)
 MAX_CONCURRENCY = 16  # calls in flight at most, whatever a caller asks for: services throttle beyond this
@@ -70,7 +70,7 @@ async def synthesize_script(
 
     async def one_turn(turn: Turn) -> SpokenTurn:
         nonlocal done
-        sentences = tuple(split_sentences(turn.text))
+        sentences = tuple(split_sentences(plain_text(turn.text)))  # markdown is not read out
         voice = voices[turn.speaker]
         results = await asyncio.gather(*(one_sentence(s, voice, turn) for s in sentences))
         done += 1

@@ -101,6 +101,25 @@ def shorten(text: str, limit: int) -> str:
     return cut[: limit - 1] + "…"
 
 
+_MD_LINK = re.compile(r"!?\[([^\]\n]+)\]\((?:https?://|/|\.|#)[^)\s]*\)")
+_MD_EMPHASIS = re.compile(
+    r"(?P<m>\*\*|__)(?P<strong>\S(?:.*?\S)?)(?P=m)"
+    r"|(?<![\w*])[*_](?P<em>[^*_\s](?:[^*_]*?[^*_\s])?)[*_](?![\w*])"
+    r"|`(?P<code>[^`]+)`"
+)
+_LIST_MARK = re.compile(r"^[-*+]\s+")
+
+
+def plain_text(text: str) -> str:
+    """What a listener should hear of markdown: a link's words, not its address; no emphasis, code or list marks.
+
+    The script keeps the text as written; speech and captions use this.
+    """
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_EMPHASIS.sub(lambda m: m["strong"] or m["em"] or m["code"] or "", text)
+    return _LIST_MARK.sub("", text).strip()
+
+
 _STAGE_NOTE = re.compile(r"[（(](?:一同|会場)?(?:笑い?|苦笑い?|爆笑|拍手|沈黙|間)[）)]")
 _STAGE_NOTE_WITH_END = re.compile(rf"({_STAGE_NOTE.pattern}[。！？!?]*)")
 

@@ -98,3 +98,15 @@ def test_interrupted_run_resumes_from_the_cache(
     assert len(fake_engine.calls) == 6 - 3  # the three finished sentences came from the cache
     uninterrupted = asyncio.run(synthesize_script(small_script(), VOICES, FakeEngine(), ClipCache(tmp_path)))
     assert [t.clips for t in uninterrupted] == [t.clips for t in resumed]
+
+
+def test_markdown_in_a_turn_is_neither_read_out_nor_captioned(fake_engine: FakeEngine) -> None:
+    script = small_script()
+    first = script.chapters[0]
+    marked = dataclasses.replace(first.turns[1], text="**はい**、[資料](https://example.com/a.pdf)を見ました。")
+    script = dataclasses.replace(
+        script, chapters=(dataclasses.replace(first, turns=(first.turns[0], marked)), *script.chapters[1:])
+    )
+    spoken = asyncio.run(synthesize_script(script, VOICES, fake_engine, ClipCache()))
+    assert ("はい、資料を見ました。", "low") in fake_engine.calls
+    assert spoken[1].sentences == ("はい、資料を見ました。",)  # what the captions show

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from podcast.text import is_speakable, shorten, slugify, split_sentences, spoken_text
+from podcast.text import is_speakable, plain_text, shorten, slugify, split_sentences, spoken_text
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,9 @@ def test_shorten() -> None:
     assert shorten("短い", 10) == "短い"
     assert shorten("まず最初に、私は近所の古い友人と話をしました", 10) == "まず最初に…"
     assert len(shorten("あ" * 50, 20)) == 20
+
+
+def test_plain_text_keeps_what_is_said_of_markdown() -> None:
+    assert plain_text("- _準備_: [地図](https://example.com/map)を見る") == "準備: 地図を見る"
+    assert plain_text("**大事**なのは`git`です") == "大事なのはgitです"
+    assert plain_text("snake_case_name と 2*3*4") == "snake_case_name と 2*3*4"  # not emphasis
