@@ -83,7 +83,7 @@ _LABEL_BULLET = re.compile(r"^[●■◆◇▲▼]\s*(?P<rest>\S.*)$")
 LOOSE_LABEL_MIN_NAMES = 2  # distinct recurring names before a loose layout counts
 _HONORIFIC_NOTE = re.compile(r"(?:様|さん|氏)?\s*[（(]以下[、,]?\s*敬称略[）)]$")
 _MD_HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.+?)\s*#*$")
-_MARK_HEADING = re.compile(r"^[■◆◇●▼▶︎]\s*(?P<text>.+)$")
+_MARK_HEADING = re.compile(r"^(?:[■◆◇●▼▶︎]|={2,}(?=\s))\s*(?P<text>.+?)(?:\s+=+)?$")  # ■見出し, === 見出し ===
 _NOT_A_NAME = re.compile(
     r"[、。，,！？!?…「」『』（）()【】\d]|^(はい|ええ|うん|いいえ|へぇ|へー|なるほど|そうですね|そう)"
     r"|^[ぁ-ゖー]{1,3}$"  # 「あ そうだったんだ」 in speech-to-text output: a filler, not a speaker called あ

@@ -535,6 +535,12 @@ def test_a_bold_heading_over_a_list_stays_in_the_speakers_turn() -> None:
     assert [u.label for u in utterances] == ["森", None, None, None, "林", "森"]
 
 
+def test_wiki_style_equals_signs_mark_headings() -> None:
+    text = "対談\n=== 第一部 出会い ===\n【森】こんにちは。\n【林】どうも。\n== 第二部\n【森】さて。\n【林】はい。"
+    utterances = parse_transcript(text, source="t.txt").utterances
+    assert [u.text for u in utterances if u.heading] == ["第一部 出会い", "第二部"]
+
+
 def test_a_wide_space_in_prose_is_no_label() -> None:
     text = (
         "今日は朝から雨でした。\n"
