@@ -1,4 +1,4 @@
-"""voices.yaml -> which engine renders and which voice each speaker gets (shape checks only)."""
+"""voices.yaml -> which engine renders and which voice each speaker gets (shape checks, user file over bundled)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .files import read_yaml
+from .files import atomic_path, read_yaml, writing
 from .model import ROLES, Speaker, Voice
 
 DEFAULT_ENGINE = "kokoro"
+LOCAL_VOICES = Path("voices.yaml")  # read from the working folder when --voices is not given
+INIT_HEADER = """\
+# Your copy of podcast's bundled voices.yaml (written by `podcast voices --init`).
+# Each key here overrides the bundled one: delete what you do not change and it follows the bundled file.
+# Entries under an engine's speakers: replace the bundled entry of the same key; a pool: list replaces the whole list.
+
+"""
 _VOICE_KEYS = {"voice", "speed", "half_tone", "rate", "pitch", "volume"}
 _ENGINE_KEYS = {"speakers", "pool"}
 # edge-tts's own checks (TTSConfig) say only "Invalid rate"; ours name the field, an example and the range.
@@ -45,11 +52,48 @@ def bundled_voices_path() -> Path:
 
 
 def load_voices(path: Path | None = None) -> VoiceConfig:
-    """Read voices.yaml: the given file, else ./voices.yaml, else the bundled default."""
+    """The bundled voices.yaml with the given file (else ./voices.yaml, if any) laid over it key by key.
+
+    A user's file holds only what it changes: `engine:`, single entries under an engine's `speakers:`
+    (each replaces the bundled entry of that key) or a whole `pool:` list (which replaces the bundled list).
+    """
+    bundled = bundled_voices_path()
     if path is None:
-        local = Path("voices.yaml")
-        path = local if local.is_file() else bundled_voices_path()
-    return parse_voices(read_yaml(path, kind="voices file"), source=str(path))
+        path = LOCAL_VOICES if LOCAL_VOICES.is_file() else bundled
+    base = read_yaml(bundled, kind="voices file")
+    if path.resolve() == bundled.resolve():
+        return parse_voices(base, source=str(path))
+    user = read_yaml(path, kind="voices file")
+    if user is None:
+        user = {}  # an empty file (or only comments) changes nothing
+    parse_voices(user, source=str(path))  # mistakes are reported in the user's file, before any merging
+    return parse_voices(merge_voices(base, user), source=str(path))
+
+
+def merge_voices(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    """base with user laid over it: engine replaced, speakers entries one by one, pool lists whole."""
+    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in base.items()}
+    for section, body in user.items():
+        if section == "engine" or not isinstance(body, dict) or not isinstance(merged.get(section), dict):
+            merged[section] = body
+            continue
+        for key, value in body.items():
+            bundled_entries = merged[section].get(key)
+            if key == "speakers" and isinstance(value, dict) and isinstance(bundled_entries, dict):
+                merged[section][key] = {**bundled_entries, **value}
+            else:
+                merged[section][key] = value
+    return merged
+
+
+def init_voices(path: Path = LOCAL_VOICES) -> Path:
+    """Write a full, commented copy of the bundled voices.yaml to edit; never over an existing file."""
+    if path.exists():
+        raise ConfigError(f"{path}: already exists (edit it, or move it away to start from the bundled copy again)")
+    text = INIT_HEADER + bundled_voices_path().read_text(encoding="utf-8")
+    with atomic_path(path) as tmp, writing(path):
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return path
 
 
 def parse_voices(data: Any, *, source: str) -> VoiceConfig:
@@ -169,4 +213,13 @@ def _warn_on_shared_voices(assigned: dict[str, Voice], engine: str) -> None:
         seen.setdefault(voice, speaker_id)
 
 
-__all__ = ["ROLES", "VoiceConfig", "assign_voices", "bundled_voices_path", "load_voices", "parse_voices"]
+__all__ = [
+    "ROLES",
+    "VoiceConfig",
+    "assign_voices",
+    "bundled_voices_path",
+    "init_voices",
+    "load_voices",
+    "merge_voices",
+    "parse_voices",
+]
