@@ -8,6 +8,8 @@ from typing import Literal
 
 Role = Literal["host", "guest", "narrator"]
 ROLES: tuple[Role, ...] = ("host", "guest", "narrator")
+EpisodeType = Literal["full", "trailer", "bonus"]  # itunes:episodeType
+EPISODE_TYPES: tuple[EpisodeType, ...] = ("full", "trailer", "bonus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,10 @@ class Script:
     speakers: dict[str, Speaker]  # id -> speaker, in order of appearance
     chapters: tuple[Chapter, ...]
     source: str = ""  # path of the file it came from, for error messages
+    id: str = ""  # the episode's identity: kept through retitles, so the feed never shows it twice; "" = from title
+    episode: int | None = None  # itunes:episode number, if the show numbers its episodes
+    season: int | None = None  # itunes:season number
+    episode_type: EpisodeType = "full"  # itunes:episodeType: full, trailer or bonus
 
     @property
     def turns(self) -> list[Turn]:
@@ -178,6 +184,16 @@ class StageTime:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorRender:
+    """What an episode folder held before a render replaced it, so the user is told."""
+
+    title: str  # the title it had then
+    engine: str  # engine that rendered it ("" when an old folder does not say)
+    rendered: str  # ISO 8601 time of that render ("" when unknown)
+    duration_ms: int  # its length (0 when unknown)
+
+
+@dataclass(frozen=True, slots=True)
 class Episode:
     """A rendered episode: its audio file, timing and what it took to make."""
 
@@ -196,3 +212,4 @@ class Episode:
     clips_cached: int  # turns served entirely from the clip cache
     date: str = ""  # ISO date of the first render (kept by re-renders, from episode.json)
     stages: tuple[StageTime, ...] = ()  # where the render's time went
+    replaced: PriorRender | None = None  # the earlier render of this episode that this one replaced
