@@ -11,10 +11,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import TranscriptError
 from .files import MAX_ALIASES, MAX_DEPTH, MAX_NODES, Cap, CappedLoader, YamlCapError, atomic_path, writing
-from .model import ROLES, Chapter, Role, Script, Speaker, Turn
+from .model import EPISODE_TYPES, ROLES, Chapter, EpisodeType, Role, Script, Speaker, Turn
 
 DEFAULT_ROLE: Role = "guest"
 
+MAX_ID_CHARS = 100  # an episode id is a UUID (36) or a short name of the user's
+MAX_EPISODE_NUMBER = 1_000_000  # itunes:episode and itunes:season: positive; a million is a typo
 _NO_WRAP = 1 << 30  # emitter line width: every turn stays on one line, however long
 _TURN_KEYS = ("speaker", "text", "line", "review", "why")
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -30,6 +32,8 @@ _HEADER = """\
 # chapters: each becomes an MP3 chapter; each turn is {speaker: <id>, text: what is said}.
 # Fix a speaker by changing a turn's id; split, merge, move or delete turns as you like.
 # line: is where the turn came from in the transcript; review: true marks a guessed speaker (why: says why): check it.
+# id: is the episode's identity: keep it when you retitle, so podcast apps see the same episode, not a new one.
+# Optional: episode: N, season: N, episode_type: full | trailer | bonus (for the feed).
 # Extra keys (notes, ...) are ignored. Quote text that has ', ' or ': ' or starts with a symbol: 'like this'.
 """
 
@@ -79,7 +83,46 @@ def parse_script(text: str, *, source: str) -> Script:
     chapters = tuple(_chapter(node, n, speakers, source) for n, node in enumerate(chapters_node.value, 1))
     if not any(chapter.turns for chapter in chapters):
         raise _error(source, chapters_node, "the script has no turns (add {speaker: <id>, text: ...} under turns:)")
-    return Script(title=title, speakers=speakers, chapters=chapters, source=source)
+    episode_id, episode, season, episode_type = _identity(top, source)
+    return Script(
+        title=title,
+        speakers=speakers,
+        chapters=chapters,
+        source=source,
+        id=episode_id,
+        episode=episode,
+        season=season,
+        episode_type=episode_type,
+    )
+
+
+def _identity(top: dict[str, tuple[ScalarNode, Node]], source: str) -> tuple[str, int | None, int | None, EpisodeType]:
+    """The optional id:, episode:, season: and episode_type: keys at the top of a script."""
+    episode_id = ""
+    if "id" in top and not _is_null(node := top["id"][1]):
+        episode_id = _text(node, source, "id")
+        if len(episode_id) > MAX_ID_CHARS or not episode_id.isprintable():
+            raise _error(
+                source, node, f"id: expected a short id on one line, got {episode_id[:40]!r} (keep it as written)"
+            )
+    numbers: list[int | None] = []
+    for key in ("episode", "season"):
+        value = None
+        if key in top and not _is_null(node := top[key][1]):
+            value = _scalar_value(node)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_EPISODE_NUMBER:
+                raise _error(
+                    source, node, f"{key}: expected a whole number from 1, got {_shown(node)} (fix or delete it)"
+                )
+        numbers.append(value)
+    episode_type: EpisodeType = "full"
+    if "episode_type" in top and not _is_null(node := top["episode_type"][1]):
+        written = _text(node, source, "episode_type")
+        known = [kind for kind in EPISODE_TYPES if kind == written]  # narrows str to EpisodeType for mypy
+        if not known:
+            raise _error(source, node, f"episode_type: {written!r} is not one of {', '.join(EPISODE_TYPES)}")
+        episode_type = known[0]
+    return episode_id, numbers[0], numbers[1], episode_type
 
 
 def _speakers(node: Node, source: str) -> dict[str, Speaker]:
@@ -296,7 +339,7 @@ def _yaml(data: Any) -> str:
 def dump_script(script: Script) -> str:
     """The script as YAML for hand editing: header comment, one line per turn, Japanese as written."""
     speakers = {sid: _Flow(name=s.name, role=s.role) for sid, s in script.speakers.items()}
-    parts = [_HEADER, _yaml({"title": script.title, "speakers": speakers}), "chapters:\n"]
+    parts = [_HEADER, _yaml({"title": script.title, **_identity_data(script), "speakers": speakers}), "chapters:\n"]
     blocks = []
     for chapter in script.chapters:
         turns = [_turn_data(turn) for turn in chapter.turns]
@@ -305,6 +348,17 @@ def dump_script(script: Script) -> str:
         blocks.append("".join("  " + line for line in block.splitlines(keepends=True)))
     parts.append("\n".join(blocks))  # a blank line between chapters
     return "".join(parts)
+
+
+def _identity_data(script: Script) -> dict[str, Any]:
+    """id, and the feed's episode keys where set, in the order they are written."""
+    data: dict[str, Any] = {"id": script.id} if script.id else {}
+    for key, value in (("episode", script.episode), ("season", script.season)):
+        if value is not None:
+            data[key] = value
+    if script.episode_type != "full":
+        data["episode_type"] = script.episode_type
+    return data
 
 
 def _turn_data(turn: Turn) -> _Flow:
