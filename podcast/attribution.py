@@ -130,6 +130,7 @@ def attribute(transcript: Transcript, hints: Hints | None = None, *, weights: Ro
         speakers={sid: speakers[sid] for sid in used},
         chapters=tuple(chapters),
         source=transcript.source,
+        dropped=transcript.dropped,
     )
 
 

@@ -41,6 +41,7 @@ class Transcript:
     utterances: tuple[Utterance, ...]  # paragraphs and headings in reading order
     source: str = ""  # path of the file it came from, for error messages
     participants: tuple[Participant, ...] = ()  # listed or introduced before speaking; never voiced
+    dropped: tuple[tuple[int, str], ...] = ()  # (line, text) taken out as page chrome or a participant list
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ class Script:
     episode: int | None = None  # itunes:episode number, if the show numbers its episodes
     season: int | None = None  # itunes:season number
     episode_type: EpisodeType = "full"  # itunes:episodeType: full, trailer or bonus
+    dropped: tuple[tuple[int, str], ...] = ()  # (line, text) of the transcript left unvoiced as page chrome
 
     @property
     def turns(self) -> list[Turn]:

@@ -12,9 +12,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .errors import TranscriptError
 from .files import MAX_ALIASES, MAX_DEPTH, MAX_NODES, Cap, CappedLoader, YamlCapError, atomic_path, writing
 from .model import EPISODE_TYPES, ROLES, Chapter, EpisodeType, Role, Script, Speaker, Turn
+from .text import shorten
 
 DEFAULT_ROLE: Role = "guest"
 
+DROPPED_NOTE_LINES = 10  # unvoiced transcript lines listed in the script's head comment
+DROPPED_NOTE_CHARS = 60
 MAX_ID_CHARS = 100  # an episode id is a UUID (36) or a short name of the user's
 MAX_EPISODE_NUMBER = 1_000_000  # itunes:episode and itunes:season: positive; a million is a typo
 _NO_WRAP = 1 << 30  # emitter line width: every turn stays on one line, however long
@@ -339,7 +342,12 @@ def _yaml(data: Any) -> str:
 def dump_script(script: Script) -> str:
     """The script as YAML for hand editing: header comment, one line per turn, Japanese as written."""
     speakers = {sid: _Flow(name=s.name, role=s.role) for sid, s in script.speakers.items()}
-    parts = [_HEADER, _yaml({"title": script.title, **_identity_data(script), "speakers": speakers}), "chapters:\n"]
+    parts = [
+        _HEADER,
+        _dropped_note(script),
+        _yaml({"title": script.title, **_identity_data(script), "speakers": speakers}),
+        "chapters:\n",
+    ]
     blocks = []
     for chapter in script.chapters:
         turns = [_turn_data(turn) for turn in chapter.turns]
@@ -348,6 +356,20 @@ def dump_script(script: Script) -> str:
         blocks.append("".join("  " + line for line in block.splitlines(keepends=True)))
     parts.append("\n".join(blocks))  # a blank line between chapters
     return "".join(parts)
+
+
+def _dropped_note(script: Script) -> str:
+    """A comment listing the transcript lines left out as page chrome, so nothing is lost unseen."""
+    if not script.dropped:
+        return ""
+    lines = [f"# Not voiced: {len(script.dropped)} transcript lines taken for page chrome or a participant list"]
+    for n, text in script.dropped[:DROPPED_NOTE_LINES]:
+        one_line = "".join(" " if char in _BREAKS else char for char in text)  # a break would end the comment
+        lines.append(f"#   line {n}: {shorten(one_line, DROPPED_NOTE_CHARS)}")
+    if len(script.dropped) > DROPPED_NOTE_LINES:
+        lines.append(f"#   … and {len(script.dropped) - DROPPED_NOTE_LINES} more")
+    lines.append("# Copy any that are speech into a turn below.")
+    return "\n".join(lines) + "\n"
 
 
 def _identity_data(script: Script) -> dict[str, Any]:

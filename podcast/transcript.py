@@ -198,24 +198,30 @@ def parse_transcript(text: str, *, source: str = "") -> Transcript:
     name_lines = _name_lines(lines)
     punctuated = sum("。" in line.text for line in lines) >= PUNCTUATED_SHARE * len(lines)
     title = ""
+    # The title is the first line that is not chrome: a breadcrumb or a date may come before it.
+    head = next((k for k, line in enumerate(lines[:HEADER_MAX_LINES]) if line.speaker or not _is_crumb(line.text)), 0)
+    rest = lines[head:]
     # Raw speech-to-text has no 。 to tell a title from speech: there a title stands apart (a blank line,
     # a timestamp or a speaker's marker after it, none before it); a lone line is a title too.
-    after = next((line for line in lines[1:] if not _is_chrome(line.text)), None)
+    after = next((line for line in rest[1:] if not _is_chrome(line.text)), None)
     apart = after is None or (
-        not lines[0].segment and (lines[1].n > lines[0].n + 1 or after.segment or after.speaker is not None)
+        not rest[0].segment and (rest[1].n > rest[0].n + 1 or after.segment or after.speaker is not None)
     )
-    if lines and _is_title(lines, name_lines, punctuated=punctuated or apart):
-        title = _strip_heading(lines[0].text)
-        lines = lines[1:]
+    if rest and _is_title(rest, name_lines, punctuated=punctuated or apart):
+        title = _strip_heading(rest[0].text)
+        lines = lines[:head] + rest[1:]
     title = title or _title_from_source(source)
-    lines, participants = _drop_chrome(lines, name_lines, punctuated=punctuated)
+    kept, participants = _drop_chrome(lines, name_lines, punctuated=punctuated)
+    left = {line.n for line in kept}  # chrome and participant lists: reported to the user, never voiced
+    dropped = tuple((line.n, line.text) for line in lines if line.n not in left and line.text)
+    lines = kept
     participants += _minutes_people(text) + _aliases(lines)
     utterances = _label(lines, name_lines, punctuated=punctuated)
     names = number_anonymous([u.label for u in utterances if u.label])  # SPEAKER_00: -> 話者1, as in exports
     utterances = [replace(u, label=names[u.label]) if u.label else u for u in utterances]
     if not any(not u.heading for u in utterances):
         raise TranscriptError(f"{where}: no dialogue left after removing page chrome; give the interview text itself")
-    return Transcript(title, tuple(utterances), source, _merge_people(participants))
+    return Transcript(title, tuple(utterances), source, _merge_people(participants), dropped)
 
 
 def _lex(raw: list[tuple[int, str]]) -> list[_Line]:
@@ -378,6 +384,11 @@ def _name_lines(lines: list[_Line]) -> dict[str, str]:
     if sum(count >= 2 for count in in_brackets.values()) >= LOOSE_LABEL_MIN_NAMES:  # section titles do not recur
         named |= {text: name for text, name in bracketed.items() if in_brackets[name] >= 2}
     return named
+
+
+def _is_crumb(line: str) -> bool:
+    """Chrome that may sit above a page's title: a breadcrumb, a date, a link."""
+    return _is_chrome(line) or bool(_BREADCRUMB.match(line))
 
 
 def _is_chrome(line: str) -> bool:

@@ -251,6 +251,21 @@ def test_split_hints_name_the_speakers(tmp_path: Path) -> None:
     assert "森田 (guest): 1 turns" in result.output and "小池 (guest): 1 turns" in result.output
 
 
+def test_split_says_which_lines_it_left_unvoiced(tmp_path: Path) -> None:
+    transcript = tmp_path / "t.txt"
+    transcript.write_text(
+        "ホーム > 対談 > 第三回\n朝の店\n――開店は何時ですか？\n七時です。\n――早いですね。\nこの記事をシェアする\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "s.yaml"
+    result = runner.invoke(app, ["split", str(transcript), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Not voiced: 2 lines taken for page chrome (line 1 「ホーム > 対談 > 第三回」, line 6" in result.stderr
+    assert "#   line 6: この記事をシェアする" in out.read_text(encoding="utf-8")
+    quiet = runner.invoke(app, ["split", str(transcript), "-o", str(out), "-q"])
+    assert quiet.exit_code == 0 and "Not voiced" not in quiet.stderr
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

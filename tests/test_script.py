@@ -389,3 +389,13 @@ def test_write_script_is_atomic_and_readable(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["script.yaml"]
     with pytest.raises(AssemblyError, match=r"^.*nowhere/script.yaml: cannot write \(No such file or directory\)"):
         write_script(s, tmp_path / "nowhere" / "script.yaml")
+
+
+def test_lines_left_unvoiced_are_listed_in_the_script_head(tmp_path: Path) -> None:
+    speakers = {"host": Speaker("host", "聞き手", "host")}
+    chapters = (Chapter("港町", (Turn("host", "こんにちは。"),)),)
+    script = Script("港町", speakers, chapters, dropped=((1, "ホーム > 対談"), (9, "シェアする\u2028次の記事")))
+    text = dump_script(script)
+    assert "#   line 1: ホーム > 対談\n" in text
+    assert "#   line 9: シェアする 次の記事\n" in text  # a YAML line break would end the comment
+    assert parse_script(text, source="s.yaml").turns == script.turns

@@ -541,6 +541,21 @@ def test_wiki_style_equals_signs_mark_headings() -> None:
     assert [u.text for u in utterances if u.heading] == ["第一部 出会い", "第二部"]
 
 
+def test_chrome_above_the_title_is_dropped_and_reported() -> None:
+    text = (
+        "ホーム > 対談 > 第一回\n"
+        "港町の倉庫番\n"
+        "2024年5月1日\n"
+        "――今日はよろしくお願いします。\n"
+        "よろしくお願いします。\n"
+        "この記事をシェアする\n"
+    )
+    transcript = parse_transcript(text, source="t.txt")
+    assert transcript.title == "港町の倉庫番"
+    assert transcript.dropped == ((1, "ホーム > 対談 > 第一回"), (3, "2024年5月1日"), (6, "この記事をシェアする"))
+    assert [u.text for u in transcript.utterances] == ["今日はよろしくお願いします。", "よろしくお願いします。"]
+
+
 def test_a_wide_space_in_prose_is_no_label() -> None:
     text = (
         "今日は朝から雨でした。\n"
