@@ -15,6 +15,7 @@ from .pipeline import (
     split,
     summary,
 )
+from .proof import HeardSentence, Misheard, ProofReport, check
 from .readings import Lexicon, ReadingRow, apply_readings, load_lexicon
 from .serve import serve
 from .writers import format_timestamp
@@ -30,9 +31,12 @@ __all__ = [
     "EngineError",
     "Episode",
     "Feed",
+    "HeardSentence",
     "Hints",
     "Lexicon",
+    "Misheard",
     "PodcastError",
+    "ProofReport",
     "PublishedEpisode",
     "ReadingRow",
     "Script",
@@ -44,6 +48,7 @@ __all__ = [
     "VoiceListing",
     "apply_readings",
     "build_episode",
+    "check",
     "feed",
     "format_timestamp",
     "list_voices",

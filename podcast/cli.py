@@ -25,6 +25,7 @@ from . import (
     Hints,
     PodcastError,
     build_episode,
+    check,
     feed,
     format_timestamp,
     list_voices,
@@ -200,6 +201,59 @@ def readings_command(
 def _width(text: str) -> int:
     """Columns text takes in a terminal: kana and kanji are two wide."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@app.command("check")
+def check_command(
+    episode_dir: Annotated[Path, typer.Argument(metavar="EPISODE_DIR", help="An episode folder `render` wrote.")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Whisper model: base (default) or a CTranslate2 model folder.")
+    ] = None,
+    readings: Readings = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every sentence as JSON on stdout.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Proof-listen: transcribe the episode back and list sentences whose reading was misheard."""
+    shown = -1
+
+    def listening(done: int, total: int) -> None:
+        nonlocal shown
+        if not quiet and done * 10 // max(total, 1) != shown:
+            shown = done * 10 // max(total, 1)
+            typer.echo(f"Listening: {done}/{total} clips", err=True)
+
+    with reported(quiet=quiet):
+        report = check(episode_dir, model=model, readings_path=readings, progress=listening)
+    if as_json:
+        data = [
+            {**dataclasses.asdict(s.cue), "heard": s.heard, "error": round(s.error, 4)}
+            | {"misheard": [dataclasses.asdict(m) for m in s.misheard]}
+            for s in report.sentences
+        ]
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    sentences, differing = len(report.sentences), report.differing
+    typer.echo(
+        f"Heard {report.audio} with Whisper {report.model}: {_count(sentences, 'sentence')}, reading error "
+        f"{report.mean_error:.1%} on average, {report.share_over:.0%} of sentences over 20%"
+    )
+    if not differing:
+        typer.echo("Every sentence was heard as the script reads it.")
+        return
+    typer.echo(f"{_count(len(differing), 'sentence')} heard differently from the script:")
+    words: dict[str, str] = {}
+    for s in differing:
+        at = s.cue.start_ms // 1000
+        typer.echo(f"  {at // 60:02d}:{at % 60:02d}  {s.cue.speaker}: {s.cue.text}")
+        typer.echo(f"         heard: {s.heard or '(nothing)'} ({s.error:.0%} of its kana)")
+        for m in s.misheard:
+            source = f", from {m.covered_by}" if m.covered_by else ""
+            typer.echo(f"         {m.word}: said {m.reading}{source}, heard {m.heard or '(nothing)'}")
+            words.setdefault(m.word, m.reading)
+    typer.echo("Give these words a reading the engine says more clearly, under readings: in readings.yaml:")
+    for word, reading in words.items():
+        typer.echo(f"  {json.dumps(word, ensure_ascii=False) if word[0].isdigit() else word}: {reading}")
+    typer.echo(f"Then render again and run: podcast check {episode_dir}")
 
 
 @app.command("voices")

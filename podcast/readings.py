@@ -140,10 +140,40 @@ def parse_lexicon(data: Any, *, source: str) -> dict[str, str]:
     return entries
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A stretch of a sentence and what the engine is given for it: a lexicon entry, or the text between two."""
+
+    written: str  # as in the script (full-width Latin folded)
+    spoken: str  # what the engine is given: the entry's reading, or the text with numbers spelled as said
+    covered_by: str = ""  # for an entry: "bundled" or the readings file it came from; "" between entries
+
+
+def spoken_pieces(text: str, lexicon: Lexicon) -> list[Piece]:
+    """apply_readings in pieces, so a misheard reading can be traced back to the word as written."""
+    text = text.translate(_FULL_WIDTH_ASCII)
+    pieces: list[Piece] = []
+    last = 0
+    for match in lexicon.pattern.finditer(text):
+        if match.start() > last:
+            pieces.append(Piece(text[last : match.start()], _spell_numbers(text[last : match.start()])))
+        surface = lexicon.surface_of(match.group())
+        pieces.append(Piece(match.group(), lexicon.entries[surface], lexicon.source_of(surface)))
+        last = match.end()
+    if last < len(text):
+        pieces.append(Piece(text[last:], _spell_numbers(text[last:])))
+    return pieces
+
+
 def apply_readings(text: str, lexicon: Lexicon) -> str:
     """The text an engine should speak: lexicon entries, counts and numbers spelled as said."""
     text = text.translate(_FULL_WIDTH_ASCII)
     text = lexicon.pattern.sub(lambda m: lexicon.entries[lexicon.surface_of(m.group())], text)
+    return _spell_numbers(text)
+
+
+def _spell_numbers(text: str) -> str:
+    """Counts, ranges and numbers as said; readings are kana, so this gives the same between entries as across."""
     text = _RANGE.sub(_range, text)
     text = _COUNT.sub(_count, text)
     return _NUMBER.sub(_number, text)

@@ -20,6 +20,7 @@ LAYERS = {
     "transcript": 2, "cues": 1, "chaptering": 1, "script": 1, "voices": 1, "engines": 1, "cache": 1, "readings": 1,
     "timing": 1, "loudness": 1,
     "guests": 2,  # which guest: uses the cue vocabulary, used by attribution
+    "proof": 2,  # proof-listen: an episode's cues heard back and compared on readings
     "attribution": 3, "synth": 2, "assemble": 2, "writers": 2, "feed": 2,
     "pipeline": 4,
     "cli": 5, "serve": 5, "__main__": 6,
