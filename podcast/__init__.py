@@ -1,13 +1,14 @@
 """podcast: a Japanese interview transcript in, a chaptered multi-voice podcast episode out."""
 
+__version__ = "0.2.0"  # the package's version (pyproject.toml reads it from here): `podcast --version`
+
+from .channel import Channel, init_channel
 from .engines import VoiceListing
 from .errors import AssemblyError, ConfigError, EngineError, PodcastError, TranscriptError
-from .feed import Channel, PublishedEpisode
+from .feed import PublishedEpisode
 from .model import Chapter, ChapterMark, Clip, Cue, Episode, Hints, Script, Speaker, Turn, Utterance, Voice
 from .pipeline import (
-    Feed,
     build_episode,
-    feed,
     list_voices,
     load_input,
     readings_report,
@@ -15,10 +16,13 @@ from .pipeline import (
     split,
     summary,
 )
+from .progress import ProgressReporter
 from .proof import HeardSentence, Misheard, ProofReport, check
+from .publish import Feed, feed
 from .readings import Lexicon, ReadingRow, apply_readings, load_lexicon
 from .serve import serve
-from .writers import format_timestamp
+from .voices import init_voices
+from .writers import format_clock, format_timestamp
 
 __all__ = [
     "AssemblyError",
@@ -37,6 +41,7 @@ __all__ = [
     "Misheard",
     "PodcastError",
     "ProofReport",
+    "ProgressReporter",
     "PublishedEpisode",
     "ReadingRow",
     "Script",
@@ -50,7 +55,10 @@ __all__ = [
     "build_episode",
     "check",
     "feed",
+    "format_clock",
     "format_timestamp",
+    "init_channel",
+    "init_voices",
     "list_voices",
     "load_input",
     "load_lexicon",

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import os
 import signal
-import time
+import sys
 import unicodedata
 import warnings
 from collections import Counter
@@ -19,15 +19,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from . import (
     Hints,
     PodcastError,
+    ProgressReporter,
+    __version__,
     build_episode,
     check,
     feed,
-    format_timestamp,
+    format_clock,
+    init_channel,
+    init_voices,
     list_voices,
     readings_report,
     serve,
@@ -40,6 +43,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 stderr = Console(stderr=True)
 
@@ -87,6 +91,22 @@ def reported(*, quiet: bool = False) -> Iterator[None]:
     finally:
         signal.signal(signal.SIGTERM, previous_terminate)
         warnings.showwarning = previous
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"podcast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Turn a Japanese interview transcript into a chaptered, multi-voice podcast episode."""
 
 
 @app.command("split")
@@ -146,6 +166,10 @@ def render_command(
         int | None, typer.Option("--concurrency", min=1, max=16, help="Synthesis calls at once.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary on stdout.")] = False,
+    slug: Annotated[
+        str | None,
+        typer.Option("--slug", help="Folder name for a new episode: a-z, 0-9 and '-' (default: the title romanized)."),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Render an episode: MP3 with chapters, chapters.json, transcript.vtt and the script."""
@@ -159,13 +183,29 @@ def render_command(
                 concurrency=concurrency,
                 progress=on_progress,
                 readings_path=readings,
+                slug=slug,
             )
         )
     if as_json:
         typer.echo(json.dumps(summary(episode), ensure_ascii=False, indent=2))
         return
-    length = format_timestamp(episode.duration_ms, always_include_hours=False).split(".")[0]
+    length = format_clock(episode.duration_ms, always_include_hours=False)
     typer.echo(f"Wrote {episode.audio} ({length}, {_count(len(episode.chapters), 'chapter')}, engine {episode.engine})")
+    if episode.replaced is not None:
+        before = episode.replaced
+        what = ", ".join(
+            part
+            for part in (
+                before.engine,
+                format_clock(before.duration_ms, always_include_hours=False) if before.duration_ms else "",
+                f"rendered {before.rendered[:16].replace('T', ' ')}" if before.rendered else "",
+            )
+            if part
+        )
+        retitled = (
+            f"; it was titled 「{before.title}」" if before.title and before.title != episode.script.title else ""
+        )
+        typer.echo(f"  replaced the earlier render in {episode.directory}/ ({what}){retitled}")
     typer.echo(f"  clips: {episode.clips_synthesized} synthesized, {episode.clips_cached} from cache")
     typer.echo(f"  {episode.chapters_json}\n  {episode.transcript_vtt}\n  {episode.script_yaml}")
 
@@ -265,8 +305,16 @@ def voices_command(
     lang: Annotated[
         str | None, typer.Option("--lang", help="Only voices for this language, e.g. ja (plus multilingual ones).")
     ] = None,
+    init: Annotated[
+        bool, typer.Option("--init", help="Write ./voices.yaml: a full, commented copy of the bundled one to edit.")
+    ] = False,
 ) -> None:
     """List the voices an engine offers, for voices.yaml."""
+    if init:
+        with reported():
+            path = init_voices()
+        typer.echo(f"Wrote {path}: a full copy of the bundled voices to edit (delete what you keep as it is)")
+        return
     with reported():
         listing = asyncio.run(list_voices(engine, lang=lang))
     width = max((len(v.name) for v in listing), default=0)
@@ -282,18 +330,45 @@ def feed_command(
         Path | None, typer.Option("--config", "-c", help="Channel settings (default ./podcast.yaml).")
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Where the output folder is published (overrides base_url:).")
+        str | None, typer.Option("--base-url", help="Where the publish folder is uploaded (overrides base_url:).")
     ] = None,
+    publish: Annotated[
+        Path | None, typer.Option("--publish", help="Folder to upload (default: publish/ beside the output folder).")
+    ] = None,
+    init: Annotated[
+        bool, typer.Option("--init", help="Write ./podcast.yaml: the commented settings template to fill in.")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Write OUTPUT/feed.xml: an RSS feed of every rendered episode for podcast apps."""
+    """Check the show against what directories require and write the publish folder: feed, cover, episodes."""
+    if init:
+        with reported(quiet=quiet):
+            path = init_channel(config or Path("podcast.yaml"))
+        typer.echo(f"Wrote {path}: fill in title, author, description, category, owner_email and base_url")
+        return
     with reported(quiet=quiet):
-        result = feed(output_dir, config=config, base_url=base_url)
+        result = feed(output_dir, config=config, base_url=base_url, publish_dir=publish)
     count = len(result.episodes)
     typer.echo(f"Wrote {result.path}: {count} episode{'' if count == 1 else 's'}")
     for episode in result.episodes:
-        typer.echo(f"  {episode.published:%Y-%m-%d}  {episode.title}")
-    typer.echo(f"Publish {output_dir}/ at its base URL, then subscribe to {result.url}")
+        number = f"#{episode.episode} " if episode.episode is not None else ""
+        typer.echo(f"  {episode.published:%Y-%m-%d}  {number}{episode.title}")
+    if result.cover is not None and result.cover.made:
+        drawn = (
+            ""
+            if result.cover.titled
+            else " (no Japanese font found, so without the title: apt install fonts-ipaexfont-gothic)"
+        )
+        typer.echo(
+            f"Made {result.folder / result.cover.name} from the show's title{drawn}; "
+            "set image: in podcast.yaml to your own artwork when you have it"
+        )
+    size = sum(path.stat().st_size for path in result.files)
+    typer.echo(
+        f"{result.folder}/ holds only what to upload ({_count(len(result.files), 'file')}, {size / 1e6:.1f} MB): "
+        "feed.xml, the cover, and each episode's MP3, chapters.json and transcript.vtt"
+    )
+    typer.echo(f"Upload it to {result.channel.base_url}, then subscribe to {result.url}")
 
 
 @app.command("serve")
@@ -322,61 +397,16 @@ def serve_command(
 
 
 @contextmanager
-def _progress(*, quiet: bool) -> Iterator[Any]:
-    """Progress on stderr (turns done, ETA): a live bar on a terminal, a line per tenth in a log."""
+def _progress(*, quiet: bool) -> Iterator[ProgressReporter | None]:
+    """Progress on stderr: a live bar on a terminal; in a log a line per tenth of the speech and every 30 s."""
     if quiet:
         yield None
         return
-    reporter = _Reporter(live=stderr.is_terminal)
+    reporter = ProgressReporter(sys.stderr, live=stderr.is_terminal, console=stderr)
     try:
         yield reporter
     finally:
         reporter.close()
-
-
-class _Reporter:
-    """Started on the first update, so a command that fails early prints nothing but its error."""
-
-    def __init__(self, *, live: bool) -> None:
-        self.live = live
-        self.bar: Progress | None = None
-        self.task: Any = None
-        self.started = time.monotonic()
-        self.last_tenth = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.live:
-            if self.bar is None:
-                self.bar = Progress(
-                    TextColumn("Synthesizing"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TextColumn("turns"),
-                    TimeElapsedColumn(),
-                    TextColumn("ETA"),
-                    TimeRemainingColumn(),
-                    console=stderr,
-                )
-                self.task = self.bar.add_task("render", total=total)
-                self.bar.start()
-            self.bar.update(self.task, completed=done, total=total)
-            if done == total:
-                self.bar.stop()
-                typer.echo("Assembling: leveling, encoding, tagging…", err=True)
-            return
-        tenth = done * 10 // max(total, 1)
-        if tenth == self.last_tenth:
-            return
-        self.last_tenth = tenth
-        elapsed = time.monotonic() - self.started
-        eta = f", ETA {int(elapsed * (total - done) / done)} s" if 0 < done < total else ""
-        typer.echo(f"Synthesizing: {done}/{total} turns{eta}", err=True)
-        if done == total:
-            typer.echo("Assembling: leveling, encoding, tagging…", err=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _count(n: int, noun: str) -> str:

@@ -8,7 +8,6 @@ import datetime
 import re
 import tempfile
 import threading
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,24 +18,13 @@ from .cache import ClipCache
 from .chaptering import make_chapters
 from .engines import VoiceListing, get_engine, resolve_engine
 from .engines import list_voices as engine_voices
-from .errors import AssemblyError, ConfigError
-from .feed import (
-    FEED_FILE,
-    META_FILE,
-    PublishedEpisode,
-    build_feed,
-    episode_meta,
-    find_episodes,
-    first_rendered,
-    load_channel,
-    normalize_base_url,
-)
+from .episode_dir import META_FILE, Placement, check_slug, episode_id, meta_text, place_episode
+from .errors import AssemblyError
 from .files import atomic_path, remove_stale_temporaries, writing
 from .model import Episode, Hints, Script, SpokenTurn
 from .readings import ReadingRow, find_terms, load_lexicon
 from .script import dump_script, load_script, parse_script, write_script
 from .synth import Progress, check_voices, synthesize_script
-from .text import slugify
 from .timing import StageClock
 from .transcript import parse_transcript, read_transcript
 from .voices import assign_voices, load_voices
@@ -46,15 +34,6 @@ SCRIPT_SUFFIXES = (".yaml", ".yml")  # anything else is read as a transcript, un
 _SCRIPT_TITLE = re.compile(r"^title:", re.MULTILINE)
 _SCRIPT_CHAPTERS = re.compile(r"^chapters:\s*$", re.MULTILINE)
 DEFAULT_OUTPUT = Path("output")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Feed:
-    """A written feed.xml and what went into it."""
-
-    path: Path  # OUTPUT_DIR/feed.xml
-    url: str  # where podcast apps subscribe: base URL + feed.xml
-    episodes: tuple[PublishedEpisode, ...]  # newest first
 
 
 def load_input(path: Path, hints: Hints | None = None) -> Script:
@@ -73,6 +52,7 @@ def split(transcript: Path, output: Path, hints: Hints | None = None) -> Script:
     hints: who the user knows was there (speaker count, host and guest names); attribution follows them.
     """
     script = load_input(transcript, hints)
+    script = dataclasses.replace(script, id=episode_id(script))  # kept when the title is edited later
     write_script(script, output)
     return script
 
@@ -87,6 +67,7 @@ async def build_episode(
     concurrency: int | None = None,
     progress: Progress | None = None,
     readings_path: Path | None = None,
+    slug: str | None = None,
 ) -> Episode:
     """Render one episode from a transcript or script file.
 
@@ -108,12 +89,17 @@ async def build_episode(
         Called with (turns done, turns in all) as synthesis goes.
     readings_path
         readings.yaml merged over the bundled readings; default ./readings.yaml, if present.
+    slug
+        Folder name for a new episode (ASCII: a-z, 0-9, '-'); default: the title romanized. An episode
+        rendered before keeps its folder, found by the script's id.
 
     Returns
     -------
     The Episode: paths, duration, chapters, cues and how many clips came from the cache.
     """
     clock = StageClock()
+    if slug is not None:
+        check_slug(slug)
     with clock.stage("parse"):
         script = load_input(input_path)
     config = load_voices(voices_path)
@@ -123,9 +109,9 @@ async def build_episode(
     check_voices(speech, voices, source=config.source)
     lexicon = load_lexicon(readings_path)
 
-    slug = slugify(script.title)
-    directory = output_dir / slug
-    created = _prepare_folder(directory)  # fail before minutes of synthesis, not after
+    placement = place_episode(output_dir, script, slug=slug)  # the folder it had, found by id, else a new one
+    script = dataclasses.replace(script, id=placement.episode_id)  # the rendered script.yaml carries the id
+    created = _prepare_folder(placement.directory)  # fail before minutes of synthesis, not after
     try:
         cache = ClipCache(cache_dir)
         with clock.stage("synthesis"):
@@ -139,7 +125,7 @@ async def build_episode(
         # waited for. A plain future, not a task, since asyncio.run's shutdown cancels every task without waiting.
         cancelled = threading.Event()
         loop = asyncio.get_running_loop()
-        args = (script, spoken, directory, slug, engine_name, clock, cache, cancelled)
+        args = (script, spoken, placement, engine_name, clock, cache, cancelled)
         writing_outputs = loop.run_in_executor(None, _write_outputs, *args)
         try:
             return await asyncio.shield(writing_outputs)
@@ -180,6 +166,7 @@ def summary(episode: Episode) -> dict[str, Any]:
     """The episode as the JSON object `podcast render --json` prints."""
     return {
         "title": episode.script.title,
+        "id": episode.script.id,
         "slug": episode.slug,
         "audio": str(episode.audio),
         "chapters_json": str(episode.chapters_json),
@@ -188,33 +175,13 @@ def summary(episode: Episode) -> dict[str, Any]:
         "duration_s": round(episode.duration_ms / 1000, 3),
         "chapters": [{"title": c.title, "start_s": round(c.start_ms / 1000, 3)} for c in episode.chapters],
         "engine": episode.engine,
+        "replaced": dataclasses.asdict(episode.replaced) if episode.replaced else None,
         "clips_synthesized": episode.clips_synthesized,
         "clips_cached": episode.clips_cached,
         "stages": {
             stage.name: {"wall_s": stage.wall_s, "cpu_s": stage.cpu_s, "calls": stage.calls} for stage in episode.stages
         },
     }
-
-
-def feed(output_dir: Path = DEFAULT_OUTPUT, *, config: Path | None = None, base_url: str | None = None) -> Feed:
-    """Write OUTPUT_DIR/feed.xml listing every rendered episode, with the show from podcast.yaml."""
-    channel = load_channel(config)
-    if base_url:
-        channel = dataclasses.replace(channel, base_url=normalize_base_url(base_url))
-    episodes = find_episodes(output_dir)
-    xml = build_feed(channel, episodes)  # first: settings errors before an empty folder
-    if not episodes:
-        raise ConfigError(f"{output_dir}: no rendered episodes (run `podcast render` first, or pass -o)")
-    if channel.image and "://" not in channel.image and not (output_dir / channel.image).is_file():
-        warnings.warn(
-            f"{channel.source}: image {channel.image} is not in {output_dir}/; copy it there before publishing",
-            stacklevel=2,
-        )
-    path = output_dir / FEED_FILE
-    with atomic_path(path) as tmp, writing(path):
-        tmp.write_bytes(xml)
-    url = channel.base_url + FEED_FILE
-    return Feed(path=path, url=url, episodes=tuple(episodes))
 
 
 def _prepare_folder(directory: Path) -> list[Path]:
@@ -248,17 +215,17 @@ def _remove_if_empty(folders: list[Path]) -> None:
 def _write_outputs(
     script: Script,
     spoken: list[SpokenTurn],
-    directory: Path,
-    slug: str,
+    placement: Placement,
     engine: str,
     clock: StageClock,
     cache: ClipCache,
     cancelled: threading.Event,
 ) -> Episode:
     """Write every file under a temporary name, then rename all: never a half-written episode."""
+    directory, slug = placement.directory, placement.slug
     audio_path = directory / f"{slug}.mp3"
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    first = first_rendered(directory) or now  # kept across re-renders: the feed's pubDate must not move
+    first = placement.first_rendered or now  # kept across re-renders: the feed's pubDate must not move
     with (
         atomic_path(audio_path) as audio,
         atomic_path(directory / "chapters.json") as chapters,
@@ -284,6 +251,7 @@ def _write_outputs(
                 clips_synthesized=sum(1 for turn in spoken if turn.fresh),
                 clips_cached=sum(1 for turn in spoken if not turn.fresh and any(turn.clips)),
                 date=first.astimezone().date().isoformat(),
+                replaced=placement.prior,
             )
             tag_mp3(audio, episode)
             outputs = (("json", chapters, episode.chapters_json), ("vtt", transcript, episode.transcript_vtt))
@@ -293,5 +261,8 @@ def _write_outputs(
             with writing(episode.script_yaml):
                 script_file.write_text(dump_script(script), encoding="utf-8")
             with writing(directory / META_FILE):
-                meta.write_text(episode_meta(first, now, engine), encoding="utf-8")
+                text = meta_text(
+                    placement, title=script.title, first=first, last=now, engine=engine, duration_ms=mix.duration_ms
+                )
+                meta.write_text(text, encoding="utf-8")
     return dataclasses.replace(episode, stages=clock.times())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import io
 import ipaddress
+import re
 from collections.abc import Awaitable, Callable
 from html import escape
 from pathlib import Path
@@ -13,8 +16,10 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from .channel import Channel, load_channel
 from .errors import ConfigError, PodcastError
-from .feed import FEED_FILE, Channel, PublishedEpisode, build_feed, find_episodes, load_channel, read_episode
+from .feed import FEED_FILE, PublishedEpisode, build_feed, find_episodes, read_episode
+from .writers import format_clock
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -25,7 +30,14 @@ CONTENT_TYPES = {
     ".json": "application/json; charset=utf-8",
     ".yaml": "text/plain; charset=utf-8",
     ".xml": "application/rss+xml; charset=utf-8",
+    ".png": "image/png",  # the cover opens in the browser instead of downloading
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".ico": "image/x-icon",
 }
+FAVICON_RGB = (0x1F, 0x3A, 0x5F)  # the index's and players' tab icon: a plain dot, so /favicon.ico is never a 404
+# RFC 9110 14.1.1: a suffix range of length 0 selects nothing, so `bytes=-0` is unsatisfiable (416).
+_EMPTY_SUFFIX = re.compile(r"\s*bytes\s*=\s*-\s*0+\s*", re.IGNORECASE)
 ROOT = web.AppKey("root", Path)
 CHANNEL = web.AppKey("channel", Channel)
 
@@ -37,6 +49,7 @@ _PAGE = Template("""<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>$title</title>
+<link rel="icon" href="/favicon.ico">
 <style>
 body { font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.6 }
 audio { width: 100% }
@@ -127,6 +140,7 @@ def make_app(output_dir: Path, channel: Channel) -> web.Application:
     app[CHANNEL] = channel
     app.router.add_get("/", _index)
     app.router.add_get(f"/{FEED_FILE}", _feed)
+    app.router.add_get("/favicon.ico", _favicon)
     app.router.add_get("/{slug}/", _player)
     app.router.add_get("/{path:.+}", _file)
     return app
@@ -186,7 +200,7 @@ async def _index(request: web.Request) -> web.Response:
     episodes = await asyncio.to_thread(find_episodes, request.app[ROOT])
     items = "\n".join(
         f'<li><a href="{quote(e.slug, safe="")}/">{escape(e.title)}</a> '
-        f"<time>{e.published:%Y-%m-%d}</time> <time>{_clock(e.duration_ms)}</time> "
+        f"<time>{e.published:%Y-%m-%d}</time> <time>{format_clock(e.duration_ms, always_include_hours=False)}</time> "
         f"{len(e.chapters)} chapters</li>"
         for e in episodes
     )
@@ -202,6 +216,22 @@ async def _feed(request: web.Request) -> web.Response:
     return web.Response(body=build_feed(channel, episodes), content_type="application/rss+xml", charset="utf-8")
 
 
+async def _favicon(request: web.Request) -> web.Response:
+    return web.Response(body=_favicon_bytes(), content_type="image/x-icon")
+
+
+@functools.cache
+def _favicon_bytes() -> bytes:
+    """A 32 px ICO: a filled circle in the default cover's colour."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((2, 2, 29, 29), fill=(*FAVICON_RGB, 255))
+    data = io.BytesIO()
+    image.save(data, format="ICO", sizes=[(32, 32)])
+    return data.getvalue()
+
+
 async def _player(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     folder = _inside(request.app[ROOT], [slug])
@@ -213,15 +243,40 @@ async def _player(request: web.Request) -> web.Response:
 
 async def _file(request: web.Request) -> web.StreamResponse:
     path = _inside(request.app[ROOT], request.match_info["path"].split("/"))
+    if path is None or not path.exists():
+        path = _cover_path(request.app[CHANNEL], request.match_info["path"]) or path
     if path is None:
         raise web.HTTPNotFound()
     if path.is_dir() and (path / f"{path.name}.mp3").is_file():
         raise web.HTTPMovedPermanently(location=f"/{quote(path.name, safe='')}/")
     if not path.is_file():
         raise web.HTTPNotFound()
-    # FileResponse answers Range requests (206, 416) and HEAD: what players need to seek.
+    # FileResponse answers Range requests (206, 416) and HEAD: what players need to seek. Two cases it gets
+    # wrong are settled here first, by RFC 9110: `bytes=-0` and an If-Range naming another version of the file.
     content_type = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
-    return web.FileResponse(path, headers={"Content-Type": content_type})
+    headers = {"Content-Type": content_type, "X-Content-Type-Options": "nosniff"}
+    stat = path.stat()
+    range_header = request.headers.get("Range")
+    if range_header is not None and _EMPTY_SUFFIX.fullmatch(range_header):
+        raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{stat.st_size}"})
+    if_range = request.headers.get("If-Range", "").strip()
+    if range_header is not None and if_range.startswith(('"', "W/")):
+        # An entity tag in If-Range is compared strongly (13.1.5): a weak or stale one means "send it all".
+        current = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'  # FileResponse's own ETag
+        if if_range != current:
+            whole = request.clone(headers={k: v for k, v in request.headers.items() if k.lower() != "range"})
+            response = web.FileResponse(path, headers=headers)
+            await response.prepare(whole)
+            return response
+    return web.FileResponse(path, headers=headers)
+
+
+def _cover_path(channel: Channel, name: str) -> Path | None:
+    """The show's cover, which lives beside podcast.yaml rather than in the output folder."""
+    if not channel.image or not channel.source or "://" in channel.image or name != Path(channel.image).name:
+        return None
+    path = Path(channel.source).parent / channel.image
+    return path if path.is_file() else None
 
 
 def _inside(root: Path, parts: list[str]) -> Path | None:
@@ -239,14 +294,14 @@ def _inside(root: Path, parts: list[str]) -> Path | None:
 def _player_body(episode: PublishedEpisode, channel: Channel) -> str:
     chapters = "\n".join(
         f'<li><button type="button" data-start="{mark.start_ms / 1000:.3f}">'
-        f"<time>{_clock(mark.start_ms)}</time>{escape(mark.title)}</button></li>"
+        f"<time>{format_clock(mark.start_ms, always_include_hours=False)}</time>{escape(mark.title)}</button></li>"
         for mark in episode.chapters
     )
     return _PLAYER.substitute(
         show=escape(channel.title),
         title=escape(episode.title),
         speakers=escape("、".join(episode.speakers)),
-        duration=_clock(episode.duration_ms),
+        duration=format_clock(episode.duration_ms, always_include_hours=False),
         audio=quote(episode.audio.name, safe=""),
         chapters=chapters,
     )
@@ -254,10 +309,3 @@ def _player_body(episode: PublishedEpisode, channel: Channel) -> str:
 
 def _html(title: str, body: str) -> web.Response:
     return web.Response(text=_PAGE.substitute(title=title, body=body), content_type="text/html", charset="utf-8")
-
-
-def _clock(ms: int) -> str:
-    """H:MM:SS for people (hours dropped when zero)."""
-    minutes, seconds = divmod(ms // 1000, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

@@ -5,15 +5,28 @@ from __future__ import annotations
 import asyncio
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .cache import ClipCache, clip_key, turn_key
 from .engines import Engine
 from .errors import ConfigError, EngineError
 from .model import Clip, Script, SpokenTurn, Turn, Voice
 from .readings import Lexicon, apply_readings
-from .text import is_speakable, plain_text, split_sentences, spoken_text
+from .text import estimate_ms, is_speakable, plain_text, split_sentences, spoken_text
 
-Progress = Callable[[int, int], None]  # (turns done, turns in all)
+
+@dataclass(frozen=True, slots=True)
+class SynthesisProgress:
+    """How far synthesis is, counted in expected speech rather than turns: turns differ a hundredfold in length."""
+
+    done_ms: int  # expected speech of the sentences done, synthesized or taken from the cache
+    total_ms: int  # expected speech of every sentence
+    fresh_ms: int  # of done_ms, what was synthesized in this run: the share that took time, for the ETA
+    turns_done: int  # turns whose every sentence is done
+    turns: int
+
+
+Progress = Callable[[SynthesisProgress], None]  # called at the start and after every sentence
 MAX_CONCURRENCY = 16  # calls in flight at most, whatever a caller asks for: services throttle beyond this
 
 
@@ -47,9 +60,23 @@ async def synthesize_script(
         raise ConfigError(f"speaker '{missing[0]}' has no voice (add it to voices.yaml)")
     limit = asyncio.Semaphore(min(MAX_CONCURRENCY, max(1, concurrency or engine.concurrency)))
     turns = script.turns
-    done = 0
+    plan = [tuple(split_sentences(plain_text(turn.text))) for turn in turns]  # markdown is not read out
+    total_ms = sum(_weight(sentence) for sentences in plan for sentence in sentences)
+    done_ms = fresh_ms = turns_done = 0
+
+    def report() -> None:
+        if progress is not None:
+            progress(SynthesisProgress(done_ms, total_ms, fresh_ms, turns_done, len(turns)))
 
     async def one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[Clip | None, bool, str]:
+        nonlocal done_ms, fresh_ms
+        result = await _one_sentence(text, voice, turn)
+        done_ms += _weight(text)
+        fresh_ms += _weight(text) if result[1] else 0
+        report()
+        return result
+
+    async def _one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[Clip | None, bool, str]:
         spoken = spoken_text(text)
         if lexicon is not None:
             spoken = apply_readings(spoken, lexicon)
@@ -68,14 +95,12 @@ async def synthesize_script(
         cache.put(key, clip)
         return clip, True, key
 
-    async def one_turn(turn: Turn) -> SpokenTurn:
-        nonlocal done
-        sentences = tuple(split_sentences(plain_text(turn.text)))  # markdown is not read out
+    async def one_turn(turn: Turn, sentences: tuple[str, ...]) -> SpokenTurn:
+        nonlocal turns_done
         voice = voices[turn.speaker]
         results = await asyncio.gather(*(one_sentence(s, voice, turn) for s in sentences))
-        done += 1
-        if progress is not None:
-            progress(done, len(turns))
+        turns_done += 1
+        report()
         return SpokenTurn(
             turn=turn,
             sentences=sentences,
@@ -84,6 +109,11 @@ async def synthesize_script(
             key=turn_key(*(key for _, _, key in results)),
         )
 
-    if progress is not None:
-        progress(0, len(turns))
-    return list(await asyncio.gather(*(one_turn(turn) for turn in turns)))
+    report()
+    return list(await asyncio.gather(*(one_turn(turn, sentences) for turn, sentences in zip(turns, plan, strict=True))))
+
+
+def _weight(sentence: str) -> int:
+    """A sentence's share of the work: its expected speech (a stage note alone takes no synthesis)."""
+    spoken = spoken_text(sentence)
+    return estimate_ms(spoken) if is_speakable(spoken) else 0

@@ -135,3 +135,61 @@ _QUESTION = re.compile(r"(?:[?？]|(?:です|ます|でしょう|ません|で�
 def is_question(sentence: str) -> bool:
     """Whether a sentence asks something: ends with ？ or a polite 〜ですか／ますか／でしょうか."""
     return bool(_QUESTION.search(sentence))
+
+
+# Hepburn romaji for katakana readings, for ASCII folder names. Two-kana sounds are looked up before one.
+_KANA_ROWS = "アイウエオ カキクケコ サシスセソ タチツテト ナニヌネノ ハヒフヘホ マミムメモ ヤユヨ ラリルレロ ワヲン"
+_ROMAJI_ROWS = (
+    "a i u e o|ka ki ku ke ko|sa shi su se so|ta chi tsu te to|na ni nu ne no|ha hi fu he ho|"
+    "ma mi mu me mo|ya yu yo|ra ri ru re ro|wa o n"
+)
+_VOICED_ROWS = "ガギグゲゴ ザジズゼゾ ダヂヅデド バビブベボ パピプペポ ァィゥェォ ャュョ ヴ"
+_VOICED_ROMAJI = "ga gi gu ge go|za ji zu ze zo|da ji zu de do|ba bi bu be bo|pa pi pu pe po|a i u e o|ya yu yo|vu"
+_ROMAJI: dict[str, str] = {
+    kana: sound
+    for rows, sounds in ((_KANA_ROWS, _ROMAJI_ROWS), (_VOICED_ROWS, _VOICED_ROMAJI))
+    for row, row_sounds in zip(rows.split(), sounds.split("|"), strict=True)
+    for kana, sound in zip(row, row_sounds.split(), strict=True)
+}
+_ROMAJI |= {  # キャ kya, シャ sha, チャ cha, ジャ ja ...
+    f"{kana}{small}": f"{_ROMAJI[kana][:-1]}{'' if _ROMAJI[kana][:-1] in ('sh', 'ch', 'j') else 'y'}{vowel}"
+    for kana in "キギニヒビピミリシジチ"
+    for small, vowel in (("ャ", "a"), ("ュ", "u"), ("ョ", "o"))
+}
+_ROMAJI |= {"シェ": "she", "ジェ": "je", "チェ": "che", "ティ": "ti", "ディ": "di", "トゥ": "tu", "ドゥ": "du"}
+_ROMAJI |= {"ファ": "fa", "フィ": "fi", "フェ": "fe", "フォ": "fo", "ウィ": "wi", "ウェ": "we", "ウォ": "wo"}
+_ROMAJI |= {"ヴァ": "va", "ヴィ": "vi", "ヴェ": "ve", "ヴォ": "vo", "ツァ": "tsa", "ツェ": "tse", "イェ": "ye"}
+
+
+def romaji(kana: str) -> str:
+    """Katakana (hiragana is folded to it) as ASCII Hepburn: ッ doubles the next consonant, ー is dropped."""
+    kana = "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in kana)
+    out: list[str] = []
+    double = False
+    i = 0
+    while i < len(kana):
+        pair, one = kana[i : i + 2], kana[i]
+        sound = _ROMAJI.get(pair) if len(pair) == 2 else None
+        i += 2 if sound else 1
+        sound = sound or _ROMAJI.get(one, "")
+        if one == "ッ":
+            double = True
+            continue
+        if double and sound:
+            sound = ("t" if sound.startswith("ch") else sound[0]) + sound
+        double = False
+        out.append(sound)
+    return "".join(out)
+
+
+def ascii_slug(words: list[str]) -> str:
+    """Words as a lower-case ASCII folder name: a-z, 0-9 and '-', at most SLUG_MAX_CHARS, cut between words."""
+    slug = ""
+    for word in words:
+        clean = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKC", word).lower()).strip("-")
+        if not clean:
+            continue
+        if len(slug) + len(clean) + 1 > SLUG_MAX_CHARS:
+            break
+        slug = f"{slug}-{clean}" if slug else clean
+    return slug

@@ -38,6 +38,19 @@ def format_timestamp(ms: int, *, always_include_hours: bool = True, decimal_mark
     return f"{hours_marker}{minutes:02d}:{seconds:02d}{decimal_marker}{ms:03d}"
 
 
+def format_clock(ms: int, *, always_include_hours: bool = True) -> str:
+    """Milliseconds as H:MM:SS for people and podcast apps, rounded to the nearest second (M:SS without hours).
+
+    The one clock of the feed (itunes:duration, show notes), the preview pages and the CLI summary, so a chapter
+    never starts at 0:12 in one place and 0:13 in another.
+    """
+    if ms < 0:
+        raise ValueError(f"time must be non-negative, got {ms} ms")
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours or always_include_hours else f"{minutes}:{seconds:02d}"
+
+
 class Writer(Protocol):
     """Writes one side file of an episode."""
 
@@ -165,6 +178,20 @@ def tag_mp3(path: Path, episode: Episode) -> None:
         tags.save(path, v1=0, v2_version=ID3_VERSION)
     except (MutagenError, OSError) as exc:
         raise AssemblyError(f"{path}: cannot write ID3 tags ({exc}); check the file is a writable MP3") from exc
+
+
+def tag_for_show(path: Path, *, show: str, cover: bytes, cover_mime: str) -> None:
+    """Tag a published copy of an episode as part of the show: album = the show's title, the cover as APIC."""
+    try:
+        tags = _TimeOrderedID3(path)
+        tags.setall("TALB", [_id3.TALB(encoding=3, text=show)])
+        tags.delall("APIC")
+        if cover:
+            # type 3: front cover, what players and car dashboards show
+            tags.add(_id3.APIC(encoding=3, mime=cover_mime, type=3, desc="cover", data=cover))
+        tags.save(path, v1=0, v2_version=ID3_VERSION)
+    except (MutagenError, OSError) as exc:
+        raise AssemblyError(f"{path}: cannot write ID3 tags ({exc}); render the episode again") from exc
 
 
 def read_chapters(path: Path) -> list[ChapterMark]:

@@ -17,18 +17,9 @@ import yaml
 from typer.testing import CliRunner
 
 from podcast import ConfigError, render
+from podcast.channel import Channel, load_channel, normalize_base_url, parse_channel
 from podcast.cli import app
-from podcast.feed import (
-    Channel,
-    PublishedEpisode,
-    build_feed,
-    find_episodes,
-    item_guid,
-    load_channel,
-    normalize_base_url,
-    parse_channel,
-    show_guid,
-)
+from podcast.feed import PublishedEpisode, build_feed, find_episodes, item_guid, show_guid
 from podcast.model import ChapterMark
 
 from .conftest import THREE_CHAPTERS
@@ -39,10 +30,10 @@ NS = {
     "podcast": "https://podcastindex.org/namespace/1.0",
     "atom": "http://www.w3.org/2005/Atom",
 }
-SLUG = "宇宙の台所-特集-夜食-の-話"  # three_chapters.yaml's slug
-ENCODED = "%E5%AE%87%E5%AE%99%E3%81%AE%E5%8F%B0%E6%89%80-%E7%89%B9%E9%9B%86-%E5%A4%9C%E9%A3%9F-%E3%81%AE-%E8%A9%B1"
+SLUG = "uchu-no-daidokoro-tokushu-yashoku-no-hanashi"  # three_chapters.yaml's folder: its title romanized
+ENCODED = SLUG  # ASCII: nothing to percent-encode, nothing for a Unicode normalizer to break
 TITLE = "宇宙の台所 <特集> & \"夜食\" 'の' 話"
-E2E_SLUG = "宇宙と料理-星野シェフに聞く-無重力の台所"
+E2E_SLUG = "uchu-to-ryori-hoshino-shefu-ni-kiku-mujuryoku-no-daidokoro"
 BASE = "https://example.com/podcast/"
 CONFIG = """\
 title: 宇宙と料理 <ラジオ> & "仲間" 'たち'
@@ -52,6 +43,7 @@ image: cover.jpg
 category: Arts
 subcategory: Food
 explicit: false
+type: serial
 owner_email: host@example.com
 base_url: https://example.com/podcast
 """
@@ -80,24 +72,35 @@ xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">
     <itunes:category text="Arts">
       <itunes:category text="Food"/>
     </itunes:category>
-    <itunes:image href="https://example.com/podcast/cover.jpg"/>
     <itunes:owner>
       <itunes:name>星野 &amp; 聞き手</itunes:name>
       <itunes:email>host@example.com</itunes:email>
     </itunes:owner>
-    <itunes:type>episodic</itunes:type>
+    <itunes:type>serial</itunes:type>
+    <itunes:image href="https://example.com/podcast/cover.jpg"/>
     <itunes:explicit>false</itunes:explicit>
     <podcast:guid>6c967fe4-ab76-51b1-aec1-bde9677f87cb</podcast:guid>
+    <podcast:locked owner="host@example.com">yes</podcast:locked>
     <item>
       <title>宇宙の台所 &lt;特集&gt; &amp; "夜食" 'の' 話</title>
       <description>&lt;p&gt;出演: 聞き手、星野 &amp;amp; 仲間&lt;/p&gt;
 &lt;ul&gt;&lt;li&gt;0:00:00 はじめに &amp;lt;序&amp;gt;&lt;/li&gt;\
 &lt;li&gt;0:01:00 最後に &amp;amp; これから&lt;/li&gt;&lt;/ul&gt;</description>
-      <guid isPermaLink="false">d8073c47-8f42-5078-b1ec-92827ffccd95</guid>
+      <content:encoded><![CDATA[<p>宇宙の台所 &lt;特集&gt; &amp; &quot;夜食&quot; &#x27;の&#x27; 話</p>
+<h3>出演</h3>
+<ul><li>聞き手</li><li>星野 &amp; 仲間</li></ul>
+<h3>チャプター</h3>
+<ul><li>0:00:00 はじめに &lt;序&gt;</li><li>0:01:00 最後に &amp; これから</li></ul>
+<p><a href="{BASE}{ENCODED}/transcript.vtt">文字起こし (WebVTT)</a></p>]]></content:encoded>
+      <guid isPermaLink="false">3c1b7a4c-5d2e-4f50-9a8b-2f0e6d1c9b7a</guid>
       <enclosure url="{BASE}{ENCODED}/{ENCODED}.mp3" length="123456" type="audio/mpeg"/>
       <pubDate>Thu, 02 Jan 2025 03:04:05 +0000</pubDate>
       <itunes:author>星野 &amp; 聞き手</itunes:author>
       <itunes:duration>1:02:06</itunes:duration>
+      <itunes:season>1</itunes:season>
+      <itunes:episode>3</itunes:episode>
+      <itunes:episodeType>full</itunes:episodeType>
+      <itunes:image href="https://example.com/podcast/cover.jpg"/>
       <podcast:transcript url="{BASE}{ENCODED}/transcript.vtt" type="text/vtt" language="ja" rel="captions"/>
       <podcast:chapters url="{BASE}{ENCODED}/chapters.json" type="application/json+chapters"/>
     </item>
@@ -116,6 +119,9 @@ def synthetic_episode() -> PublishedEpisode:
         chapters=(ChapterMark("はじめに <序>", 0, 60_000), ChapterMark("最後に & これから", 60_000, 3_725_600)),
         speakers=("聞き手", "星野 & 仲間"),
         published=datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+        guid="3c1b7a4c-5d2e-4f50-9a8b-2f0e6d1c9b7a",  # from episode.json
+        episode=3,
+        season=1,
     )
 
 
@@ -128,8 +134,9 @@ def test_guids_follow_the_specs() -> None:
     assert show_guid("https://mp3s.nashownotes.com/pc20rss.xml") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
     assert show_guid("http://mp3s.nashownotes.com/pc20rss.xml/") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
     assert item_guid(SLUG) == item_guid(SLUG) != item_guid(E2E_SLUG)
-    pinned = build_feed(Channel(**{**_fields(CHANNEL), "guid": "my-guid"}), []).decode()
-    assert "<podcast:guid>my-guid</podcast:guid>" in pinned
+    pinned_guid = "c1a7f0c2-58a6-5c1b-9d43-0f6e2b9d7a11"
+    pinned = build_feed(Channel(**{**_fields(CHANNEL), "guid": pinned_guid}), []).decode()
+    assert f"<podcast:guid>{pinned_guid}</podcast:guid>" in pinned
 
 
 @pytest.mark.parametrize(
@@ -184,6 +191,8 @@ def test_every_required_tag_of_a_rendered_feed(published: Path) -> None:
     assert text("itunes:explicit") == "false"
     assert text("itunes:author") == "星野 & 聞き手"
     assert text("itunes:owner/itunes:email") == "host@example.com"
+    assert attr("podcast:locked", "owner") == "host@example.com" and text("podcast:locked") == "yes"
+    assert text("itunes:type") == "serial"
     assert text("podcast:guid") == show_guid(BASE + "feed.xml")
 
     items = {text("title", item): item for item in channel.findall("item")}
@@ -191,15 +200,17 @@ def test_every_required_tag_of_a_rendered_feed(published: Path) -> None:
     for item in items.values():
         slug = E2E_SLUG if text("title", item).startswith("宇宙と料理") else SLUG
         audio = published / slug / f"{slug}.mp3"
-        folder = BASE + (ENCODED if slug == SLUG else _quote(slug)) + "/"
-        assert text("guid", item) == item_guid(slug)
+        folder = f"{BASE}{slug}/"
+        meta = json.loads((published / slug / "episode.json").read_text(encoding="utf-8"))
+        assert text("guid", item) == meta["guid"]
+        assert text("itunes:episodeType", item) == "full"
+        assert attr("itunes:image", "href", item) == BASE + "cover.jpg"
         assert attr("guid", "isPermaLink", item) == "false"
         enclosure = item.find("enclosure")
         assert enclosure is not None
-        assert enclosure.get("url") == folder + (f"{ENCODED}.mp3" if slug == SLUG else _quote(f"{slug}.mp3"))
+        assert enclosure.get("url") == f"{BASE}{slug}/{slug}.mp3"  # ASCII all the way
         assert enclosure.get("type") == "audio/mpeg"
         assert enclosure.get("length") == str(len(audio.read_bytes()))
-        meta = json.loads((published / slug / "episode.json").read_text(encoding="utf-8"))
         first = datetime.datetime.fromisoformat(meta["first_rendered"])
         assert text("pubDate", item) == first.strftime("%a, %d %b %Y %H:%M:%S +0000")
         duration = _summary_duration(audio)
@@ -213,10 +224,6 @@ def test_every_required_tag_of_a_rendered_feed(published: Path) -> None:
         "<p>出演: 聞き手、星野 &amp; 仲間</p>\n<ul><li>0:00:00 はじめに &lt;序&gt;</li>"
         "<li>0:00:06 おにぎりと無重力</li><li>0:00:13 最後に &amp; これから</li></ul>"
     )
-
-
-def _quote(name: str) -> str:
-    return "".join(f"%{byte:02X}" if byte > 0x7F else chr(byte) for byte in name.encode("utf-8"))
 
 
 def _summary_duration(audio: Path) -> float:
@@ -233,7 +240,7 @@ def test_feedparser_reads_it_without_complaint(published: Path) -> None:
     assert parsed.feed.language == "ja"
     titles = {entry.title: entry for entry in parsed.entries}
     entry = titles[TITLE]
-    assert entry.id == item_guid(SLUG)
+    assert entry.id == json.loads((published / SLUG / "episode.json").read_text(encoding="utf-8"))["guid"]
     assert entry.enclosures[0].href == f"{BASE}{ENCODED}/{ENCODED}.mp3"
     assert entry.enclosures[0].length == str((published / SLUG / f"{SLUG}.mp3").stat().st_size)
     assert entry.itunes_duration.startswith("0:00:")
@@ -271,14 +278,39 @@ def test_episodes_from_before_episode_json_use_the_id3_date(published: Path, tmp
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"titel": "x"}, "podcast.yaml: unknown key 'titel' (allowed: title, author, description, image, category, "
-         "subcategory, explicit, language, owner_name, owner_email, base_url, link, guid)"),
-        ({"author": None}, "podcast.yaml: missing author: (add it; see the README's podcast.yaml example)"),
+        ({"titel": "x"}, "podcast.yaml: unknown key 'titel' (did you mean 'title'?)"),
+        ({"author": None}, "podcast.yaml: missing author: (fill it in; see the README)"),
         ({"explicit": "no"}, "podcast.yaml: explicit: expected true or false, got 'no'"),
-        ({"image": "cover.gif"}, "podcast.yaml: image: 'cover.gif' is not a .jpg or .png (Apple requires one)"),
+        ({"locked": "yes"}, "podcast.yaml: locked: expected true or false, got 'yes'"),
+        ({"image": "cover.gif"}, "podcast.yaml: image: 'cover.gif' is not a .jpg or .png (Apple takes only those)"),
         ({"base_url": "example.com"}, "podcast.yaml: base_url: 'example.com' is not an http(s) URL "
          "(write e.g. https://example.com/podcast/)"),
         ({"category": 3}, "podcast.yaml: category: expected text, got 3"),
+        # What Apple Podcasts would refuse, each with its fix:
+        ({"category": "Tech"}, "podcast.yaml: category: 'Tech' is not an Apple Podcasts category "
+         "(did you mean Technology?)"),
+        ({"category": "Food", "subcategory": None}, "podcast.yaml: category: 'Food' is not an Apple Podcasts category "
+         "(it is a subcategory: write category: Arts and subcategory: Food)"),
+        ({"subcategory": "Cooking"}, "podcast.yaml: subcategory: 'Cooking' is not under Arts (use one of: Books, "
+         "Design, Fashion & Beauty, Food, Performing Arts, Visual Arts)"),
+        ({"category": "Technology", "subcategory": "Gadgets"}, "podcast.yaml: subcategory: 'Gadgets' is not under "
+         "Technology (Technology has none; delete subcategory:)"),
+        ({"language": "japanese"}, "podcast.yaml: language: 'japanese' is not an ISO 639-1 language code (write ja)"),
+        ({"language": "jp"}, "podcast.yaml: language: 'jp' is not an ISO 639-1 language code (write ja)"),
+        ({"language": "xx-YY"}, "podcast.yaml: language: 'xx-YY' is not an ISO 639-1 language code "
+         "(e.g. ja, or ja-JP)"),
+        ({"owner_email": "nope"}, "podcast.yaml: owner_email: 'nope' is not an email address "
+         "(Apple and Podcast Index send ownership checks there)"),
+        ({"owner_email": "a b@example.com"}, "podcast.yaml: owner_email: 'a b@example.com' is not an email address "
+         "(Apple and Podcast Index send ownership checks there)"),
+        ({"guid": "not-a-uuid"}, "podcast.yaml: guid: 'not-a-uuid' is not a UUID (delete guid: to derive it from "
+         "the feed URL, or give your show's own)"),
+        ({"type": "weekly"}, "podcast.yaml: type: 'weekly' is not episodic or serial"),
+        # Every problem at once, on one line: fix them all in one go.
+        ({"category": "Tech", "language": "japanese", "owner_email": "nope"},
+         "podcast.yaml: category: 'Tech' is not an Apple Podcasts category (did you mean Technology?); "
+         "language: 'japanese' is not an ISO 639-1 language code (write ja); owner_email: 'nope' is not an email "
+         "address (Apple and Podcast Index send ownership checks there)"),
     ],
 )  # fmt: skip
 def test_bad_channel_settings_name_the_key(change: dict[str, object], message: str) -> None:
@@ -289,22 +321,52 @@ def test_bad_channel_settings_name_the_key(change: dict[str, object], message: s
     assert str(caught.value) == message
 
 
-def test_cli_feed_writes_output_feed_xml(published: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("language", "ok"), [("ja", True), ("ja-JP", True), ("en-us", True), ("zh-Hant", False), ("jpn", False)]
+)
+def test_language_is_an_iso_639_1_code_with_an_optional_region(language: str, ok: bool) -> None:
+    data = {**yaml.safe_load(CONFIG), "language": language}
+    if ok:
+        assert parse_channel(data, source="podcast.yaml").language == language
+    else:
+        with pytest.raises(ConfigError, match="is not an ISO 639-1 language code"):
+            parse_channel(data, source="podcast.yaml")
+
+
+def make_cover(path: Path, size: tuple[int, int] = (1400, 1400), mode: str = "RGB", fmt: str = "JPEG") -> Path:
+    """A real image file: what a podcaster would export from an editor."""
+    from PIL import Image
+
+    Image.new(mode, size, (40, 60, 90) if mode == "RGB" else None).save(path, format=fmt)
+    return path
+
+
+def test_cli_feed_writes_the_publish_folder(published: Path, tmp_path: Path) -> None:
     output = tmp_path / "output"
     shutil.copytree(published, output)
     config = tmp_path / "podcast.yaml"
     config.write_text(CONFIG, encoding="utf-8")
-    (output / "cover.jpg").write_bytes(b"\xff\xd8\xff")
+    make_cover(tmp_path / "cover.jpg")
+    result = runner.invoke(app, ["feed", "-o", str(output), "--config", str(config), "--base-url", "http://h/p"])
+    assert result.exit_code == 2  # a serial show, and the episodes have no numbers
+    assert result.stderr == (
+        f"Error: {output / SLUG / 'script.yaml'}: no episode: number, which a serial show needs "
+        "(add `episode: N` to the episode's script and render it again, or set type: episodic)\n"
+    )
+    assert not (tmp_path / "publish").exists()
+    config.write_text(CONFIG.replace("type: serial", "type: episodic"), encoding="utf-8")
     result = runner.invoke(app, ["feed", "-o", str(output), "--config", str(config), "--base-url", "http://h/p"])
     assert result.exit_code == 0, result.output
+    publish = tmp_path / "publish"
     lines = result.stdout.splitlines()
-    assert lines[0] == f"Wrote {output / 'feed.xml'}: 2 episodes"
-    assert lines[-1] == f"Publish {output}/ at its base URL, then subscribe to http://h/p/feed.xml"
+    assert lines[0] == f"Wrote {publish / 'feed.xml'}: 2 episodes"
+    assert lines[-1] == "Upload it to http://h/p/, then subscribe to http://h/p/feed.xml"
     assert result.stderr == ""
-    written = (output / "feed.xml").read_bytes()
+    written = (publish / "feed.xml").read_bytes()
     assert f'url="http://h/p/{ENCODED}/{ENCODED}.mp3"'.encode() in written
     assert not feedparser.parse(written).bozo
-    assert not list(output.glob(".*.tmp"))
+    assert not list(output.glob(".*.tmp")) and not list(publish.rglob(".*.tmp"))
+    assert not (output / "feed.xml").exists()  # the output folder is the workshop; publish/ is what goes out
 
 
 def test_cli_feed_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -313,16 +375,17 @@ def test_cli_feed_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.Monkey
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: podcast.yaml: cannot read channel settings (No such file or directory); "
-        "create it (see README) or pass --config\n"
+        "create it with `podcast feed --init`, or pass --config\n"
     )
     Path("podcast.yaml").write_text(CONFIG.replace("base_url: https://example.com/podcast\n", ""), encoding="utf-8")
     result = runner.invoke(app, ["feed", "-o", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: podcast.yaml: missing base_url: (where the output folder is published, "
+        "Error: podcast.yaml: missing base_url: (where the publish folder is uploaded, "
         "e.g. https://example.com/podcast/; or pass --base-url)\n"
     )
     assert load_channel(tmp_path / "podcast.yaml").base_url == ""
+    make_cover(tmp_path / "cover.jpg")
     result = runner.invoke(app, ["feed", "-o", str(tmp_path), "--base-url", "https://example.com/"])
     assert result.exit_code == 2
     assert result.stderr == f"Error: {tmp_path}: no rendered episodes (run `podcast render` first, or pass -o)\n"

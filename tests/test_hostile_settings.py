@@ -14,16 +14,17 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from typer.testing import CliRunner, Result
 
+from podcast.channel import PREVIEW_CHANNEL
 from podcast.cli import app
-from podcast.feed import PREVIEW_CHANNEL
 from podcast.serve import make_app
 
 from .conftest import E2E
+from .test_feed import make_cover
 
 runner = CliRunner()
 
-HEALTHY = "宇宙の台所-特集-夜食-の-話"  # three_chapters.yaml's episode in `published`
-BROKEN = "宇宙と料理-星野シェフに聞く-無重力の台所"  # E2E's episode, damaged by the tests below
+HEALTHY = "uchu-no-daidokoro-tokushu-yashoku-no-hanashi"  # three_chapters.yaml's episode in `published`
+BROKEN = "uchu-to-ryori-hoshino-shefu-ni-kiku-mujuryoku-no-daidokoro"  # E2E's episode, damaged by the tests below
 CONFIG = """\
 title: 架空の番組
 author: 架空の作者
@@ -47,7 +48,7 @@ def error_line(result: Result) -> str:
 def output(published: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "output"
     shutil.copytree(published, copy)
-    (copy / "cover.jpg").write_bytes(b"\xff\xd8\xff")
+    make_cover(tmp_path / "cover.jpg")
     (tmp_path / "podcast.yaml").write_text(CONFIG, encoding="utf-8")
     return copy
 
@@ -83,11 +84,11 @@ def test_feed_leaves_out_a_damaged_episode_with_a_warning(output: Path, damage: 
     problem = damage(output / BROKEN)
     result = feed(output)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == f"Wrote {output / 'feed.xml'}: 1 episode"
+    assert result.stdout.splitlines()[0] == f"Wrote {output.parent / 'publish' / 'feed.xml'}: 1 episode"
     warning = result.stderr.splitlines()
     assert len(warning) == 1 and warning[0].startswith(f"Warning: {problem}"), result.stderr
     assert warning[0].endswith("(left out of the feed)")
-    written = (output / "feed.xml").read_text(encoding="utf-8")
+    written = (output.parent / "publish" / "feed.xml").read_text(encoding="utf-8")
     assert written.count("<item>") == 1 and BROKEN not in written
 
 

@@ -27,7 +27,7 @@ from podcast.model import Clip, Voice
 
 from .conftest import E2E, REPO
 
-SLUG = "宇宙と料理-星野シェフに聞く-無重力の台所"  # E2E's episode folder
+SLUG = "uchu-to-ryori-hoshino-shefu-ni-kiku-mujuryoku-no-daidokoro"  # E2E's episode folder: its title romanized
 EPISODE_FILES = sorted([f"{SLUG}.mp3", "chapters.json", "episode.json", "script.yaml", "transcript.vtt"])
 INTERRUPTED = "Interrupted: finished clips are cached; run the same command again to resume."
 PROMPT_S = 5  # an interrupted encode must end this soon; without the fix it ran on to the end (~60 s)

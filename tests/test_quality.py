@@ -21,8 +21,11 @@ LAYERS = {
     "timing": 1, "loudness": 1,
     "guests": 2,  # which guest: uses the cue vocabulary, used by attribution
     "proof": 2,  # proof-listen: an episode's cues heard back and compared on readings
-    "attribution": 3, "synth": 2, "assemble": 2, "writers": 2, "feed": 2,
-    "pipeline": 4,
+    "attribution": 3, "synth": 2, "assemble": 2, "writers": 2,
+    "channel": 1, "artwork": 1,  # podcast.yaml and the directories' rules; the cover's header and the default cover
+    "episode_dir": 2,  # the episode folder: found by id, named by a romanized slug; episode.json
+    "feed": 3, "progress": 3,
+    "pipeline": 4, "publish": 4,  # render, and `podcast feed`'s publish folder: side by side, neither imports the other
     "cli": 5, "serve": 5, "__main__": 6,
 }  # fmt: skip
 

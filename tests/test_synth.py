@@ -10,8 +10,9 @@ import pytest
 
 from podcast.cache import ClipCache
 from podcast.errors import ConfigError, EngineError
-from podcast.model import Voice
-from podcast.synth import check_voices, synthesize_script
+from podcast.model import Chapter, Script, Turn, Voice
+from podcast.synth import SynthesisProgress, check_voices, synthesize_script
+from podcast.text import estimate_ms
 
 from .conftest import FakeEngine, small_script
 
@@ -53,11 +54,31 @@ def test_changing_one_voice_resynthesizes_only_that_speaker(fake_engine: FakeEng
 
 
 def test_concurrency_is_bounded_and_progress_reported(fake_engine: FakeEngine) -> None:
-    seen: list[tuple[int, int]] = []
-    run(fake_engine, concurrency=1, progress=lambda done, total: seen.append((done, total)))
+    seen: list[SynthesisProgress] = []
+    run(fake_engine, concurrency=1, progress=seen.append)
     assert fake_engine.max_in_flight == 1
-    assert seen[0] == (0, 4) and seen[-1] == (4, 4)
-    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    spoken = ["こんにちは。", "今日はよろしくお願いします", "はい、よろしくお願いします。"]  # （笑） weighs nothing
+    spoken += ["ブラッド、十年後はどうなっていますか?", "予測は苦手です。", "でも楽しみです。"]
+    total = sum(estimate_ms(s) for s in spoken)
+    assert seen[0] == SynthesisProgress(0, total, 0, 0, 4)
+    assert seen[-1] == SynthesisProgress(total, total, total, 4, 4)
+    assert [p.done_ms for p in seen] == sorted(p.done_ms for p in seen)
+    assert [p.turns_done for p in seen] == sorted(p.turns_done for p in seen)
+
+
+def test_progress_weighs_speech_not_turns(fake_engine: FakeEngine) -> None:
+    # One long turn and three one-word turns: after the long one, most of the work is done, not a quarter.
+    long = Turn("host", "今日はパン屋の朝の仕事について、仕込みから焼き上がりまで順番に詳しく伺います。" * 3)
+    short = [Turn("sam", "はい。"), Turn("host", "ええ。"), Turn("sam", "どうぞ。")]
+    script = Script("重さの試験", small_script().speakers, (Chapter("一", (long, *short)),))
+    seen: list[SynthesisProgress] = []
+    asyncio.run(synthesize_script(script, VOICES, fake_engine, ClipCache(), concurrency=1, progress=seen.append))
+    after_long = next(p for p in seen if p.turns_done == 1)
+    assert after_long.done_ms / after_long.total_ms > 0.9
+    assert seen[-1].fresh_ms == seen[-1].total_ms  # all synthesized now: the ETA's throughput counts all of it
+    again: list[SynthesisProgress] = []
+    asyncio.run(synthesize_script(script, VOICES, fake_engine, ClipCache(), progress=again.append))
+    assert again[-1].done_ms == again[-1].total_ms and again[-1].fresh_ms == 0  # from the cache: took no time
 
 
 def test_engine_failure_names_the_turn(fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch) -> None:

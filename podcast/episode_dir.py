@@ -1,0 +1,266 @@
+"""The episode folder: found by the episode's id, named by an ASCII slug, described by its episode.json."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import unicodedata
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypedDict
+
+import mutagen.id3
+import mutagen.mp3
+from mutagen import MutagenError
+
+from .errors import ConfigError, PodcastError
+from .model import PriorRender, Script
+from .script import load_script
+from .text import ascii_slug, romaji, slugify
+
+META_FILE = "episode.json"  # written beside the MP3: identity, first render time (the pubDate never moves), engine
+# Item guids are UUIDv5 in this namespace; fixed forever, or every app re-downloads everything.
+EPISODE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://podcastindex.org/namespace/1.0#episode")
+# A script without an id: its id is a UUIDv5 of its title in this namespace (so a re-split keeps it).
+TITLE_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "podcast:episode-id-from-title")
+SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?")  # what --slug accepts: URL-safe everywhere
+# mutagen's MP3 and ID3 classes are untyped; going through Any keeps mypy --strict quiet in one place.
+_mutagen: Any = mutagen
+_ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
+class _EpisodeJson(TypedDict, total=False):
+    """episode.json: who the episode in one folder is, and when and how it was rendered."""
+
+    id: str  # the script's episode id
+    guid: str  # the feed's item guid, fixed at the first render
+    title: str  # title at the last render, to say what a re-render replaced
+    first_rendered: str  # ISO 8601 with offset
+    last_rendered: str
+    engine: str  # the engine that rendered it last (what `auto` resolved to)
+    duration_ms: int  # length of the last render
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeMeta:
+    """episode.json as read: every field may be missing from folders written by older versions."""
+
+    id: str = ""
+    guid: str = ""
+    title: str = ""
+    first_rendered: datetime.datetime | None = None
+    last_rendered: str = ""
+    engine: str = ""
+    duration_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a render writes: the folder, its slug and what the folder held before."""
+
+    directory: Path  # OUTPUT_DIR/<slug>/
+    slug: str  # folder name and the MP3's stem
+    episode_id: str
+    guid: str  # item guid: kept from episode.json, else new
+    first_rendered: datetime.datetime | None  # kept from the earlier render: the pubDate
+    prior: PriorRender | None  # the earlier render this one replaces, if the folder holds one
+
+
+def episode_id(script: Script) -> str:
+    """The script's id, else a UUIDv5 of its title: stable for one title, so re-splitting keeps it."""
+    title = unicodedata.normalize("NFKC", script.title).strip()
+    return script.id or str(uuid.uuid5(TITLE_ID_NAMESPACE, title))
+
+
+def guid_for(episode: str) -> str:
+    """A new episode's item guid, from its id."""
+    return str(uuid.uuid5(EPISODE_NAMESPACE, f"id:{episode}"))
+
+
+def legacy_guid(slug: str) -> str:
+    """The guid of an episode rendered before episodes had ids: from its folder name."""
+    return str(uuid.uuid5(EPISODE_NAMESPACE, slug))
+
+
+def title_slug(title: str) -> str:
+    """An ASCII folder name for a new episode: the title romanized word by word ('' if nothing is left)."""
+    words: list[str] = []
+    folded = unicodedata.normalize("NFKC", title)
+    position = 0
+    for match in _ASCII_RUN.finditer(folded):
+        words += _romanized_words(folded[position : match.start()])
+        words.append(match.group())
+        position = match.end()
+    words += _romanized_words(folded[position:])
+    return ascii_slug(words)
+
+
+def _romanized_words(text: str) -> list[str]:
+    """Japanese text as romaji words, by Open JTalk's reading of each word; [] when it cannot be read."""
+    if not text.strip() or not any(unicodedata.category(ch)[0] == "L" for ch in text):
+        return []
+    try:
+        from .engines import disable_onnxruntime_telemetry
+
+        disable_onnxruntime_telemetry()
+        import pyopenjtalk
+    except ImportError:
+        return []  # the folder is then named by the episode id
+    words = []
+    for node in pyopenjtalk.run_frontend(text):
+        if node["pos"] != "記号":  # symbols: × ｜ ＜ and the like
+            words.append(romaji(str(node["pron"]).replace("’", "")))
+    return words
+
+
+def check_slug(slug: str) -> str:
+    """A --slug as given, if it is a safe ASCII folder name."""
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise ConfigError(
+            f"--slug {slug!r}: use 1 to 60 lower-case letters a-z, digits and '-', not at either end "
+            "(e.g. bakery-robots)"
+        )
+    return slug
+
+
+def place_episode(output_dir: Path, script: Script, *, slug: str | None = None) -> Placement:
+    """The folder this script's episode is rendered into: the one holding its id, else a new one.
+
+    A folder from before episodes had ids (named by the Japanese title) is taken over, guid and date kept.
+    """
+    eid = episode_id(script)
+    found = _folder_of(output_dir, eid)
+    if found is None:
+        legacy = output_dir / slugify(script.title)
+        if (legacy / f"{legacy.name}.mp3").is_file() and not (read_meta(legacy) or EpisodeMeta()).id:
+            found = legacy
+    if found is not None:
+        if slug is not None and slug != found.name:
+            raise ConfigError(
+                f"--slug {slug}: this episode (id {eid}) is already in {found}/; drop --slug, or move that folder "
+                f"to {output_dir / slug}/ (and its MP3 to {slug}.mp3) first"
+            )
+        meta = read_meta(found) or EpisodeMeta()
+        return Placement(
+            directory=found,
+            slug=found.name,
+            episode_id=eid,
+            guid=meta.guid or legacy_guid(found.name),
+            first_rendered=first_rendered(found),
+            prior=_prior(found, meta),
+        )
+    if slug is None:
+        slug = title_slug(script.title) or f"episode-{eid[:8]}"
+        if _taken(output_dir / slug):
+            slug = f"{slug[:51]}-{eid[:8]}"
+    elif _taken(output_dir / slug):
+        raise ConfigError(f"--slug {slug}: {output_dir / slug}/ holds another episode; choose another --slug")
+    return Placement(
+        directory=output_dir / slug, slug=slug, episode_id=eid, guid=guid_for(eid), first_rendered=None, prior=None
+    )
+
+
+def _taken(folder: Path) -> bool:
+    return folder.exists() and any(folder.iterdir()) if folder.is_dir() else folder.exists()
+
+
+def _folder_of(output_dir: Path, eid: str) -> Path | None:
+    """The episode folder whose episode.json has this id, else whose script.yaml has (episode.json was lost)."""
+    if not output_dir.is_dir():
+        return None
+    folders = [f for f in sorted(output_dir.iterdir()) if f.is_dir() and not f.name.startswith(".")]
+    unnamed = []
+    for folder in folders:
+        meta = read_meta(folder)
+        if meta is not None and meta.id == eid:
+            return folder
+        if (meta is None or not meta.id) and (folder / f"{folder.name}.mp3").is_file():
+            unnamed.append(folder)
+    for folder in unnamed:
+        try:
+            if load_script(folder / "script.yaml").id == eid:
+                return folder
+        except PodcastError:
+            continue  # a damaged folder is reported by the feed; it is not this episode's
+    return None
+
+
+def _prior(folder: Path, meta: EpisodeMeta) -> PriorRender | None:
+    """What the folder holds now, if a render finished there."""
+    audio = folder / f"{folder.name}.mp3"
+    if not audio.is_file():
+        return None
+    title, duration_ms = meta.title, meta.duration_ms
+    if not title:
+        try:
+            title = load_script(folder / "script.yaml").title
+        except PodcastError:
+            title = ""
+    if not duration_ms:
+        try:
+            duration_ms = round(_mutagen.mp3.MP3(audio).info.length * 1000)
+        except (MutagenError, OSError):
+            duration_ms = 0
+    return PriorRender(title=title, engine=meta.engine, rendered=meta.last_rendered, duration_ms=duration_ms)
+
+
+def read_meta(folder: Path) -> EpisodeMeta | None:
+    """The folder's episode.json, None without one; an unreadable one is warned about and read as empty."""
+    path = folder / META_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        first = data.get("first_rendered")
+        return EpisodeMeta(
+            id=str(data.get("id", "")),
+            guid=str(data.get("guid", "")),
+            title=str(data.get("title", "")),
+            first_rendered=datetime.datetime.fromisoformat(first).astimezone(datetime.UTC) if first else None,
+            last_rendered=str(data.get("last_rendered", "")),
+            engine=str(data.get("engine", "")),
+            duration_ms=int(data.get("duration_ms", 0)),
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        warnings.warn(f"{path}: unreadable ({exc}); using the MP3's date as the publish date", stacklevel=2)
+        return EpisodeMeta()
+
+
+def first_rendered(folder: Path) -> datetime.datetime | None:
+    """When the episode in this folder was first rendered: episode.json, else the MP3's ID3 date."""
+    meta = read_meta(folder)
+    if meta is not None and meta.first_rendered is not None:
+        return meta.first_rendered
+    try:
+        frames = _mutagen.id3.ID3(folder / f"{folder.name}.mp3").getall("TDRC")
+        day = datetime.date.fromisoformat(str(frames[0].text[0])[:10])
+    except (MutagenError, OSError, IndexError, ValueError):
+        return None  # episodes rendered before episode.json existed, without a date tag
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+
+
+def meta_text(
+    placement: Placement,
+    *,
+    title: str,
+    first: datetime.datetime,
+    last: datetime.datetime,
+    engine: str,
+    duration_ms: int,
+) -> str:
+    """The text of episode.json after a render."""
+    meta: _EpisodeJson = {
+        "id": placement.episode_id,
+        "guid": placement.guid,
+        "title": title,
+        "first_rendered": first.isoformat(),
+        "last_rendered": last.isoformat(),
+        "engine": engine,
+        "duration_ms": duration_ms,
+    }
+    return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"

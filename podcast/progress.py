@@ -1,0 +1,134 @@
+"""Render progress for a person: weighted by speech, an ETA from measured speed, and never silent for long in a log."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from .synth import SynthesisProgress
+from .writers import format_clock
+
+LOG_EVERY_S = 30.0  # in a log (not a terminal), a line at least this often, so a watcher knows it is alive
+LOG_STEPS = 10  # and a line each tenth of the speech done
+MIN_ETA_SAMPLE_MS = 2_000  # no ETA before this much speech was synthesized: the first sentences say little of speed
+
+
+class ProgressReporter:
+    """Turns synthesis progress into lines on a stream (a log) or a live bar (a terminal).
+
+    Started on the first update, so a command that fails early prints nothing but its error.
+    """
+
+    def __init__(self, stream: TextIO, *, live: bool, console: Any = None, clock: Callable[[], float] = time.monotonic):
+        self.stream = stream
+        self.live = live  # a terminal: rich's bar on console; else lines on stream
+        self.console = console
+        self.clock = clock
+        self.started: float | None = None
+        self.latest: SynthesisProgress | None = None
+        self.stage = "synthesis"  # then "assembly", once every sentence is done
+        self.assembly_started = 0.0
+        self.last_step = -1
+        self.last_line = 0.0
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.heartbeat: threading.Thread | None = None
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, update: SynthesisProgress) -> None:
+        with self.lock:
+            now = self.clock()
+            if self.started is None:
+                self.started = now
+                if not self.live:
+                    self.heartbeat = threading.Thread(target=self._beat, name="progress heartbeat", daemon=True)
+                    self.heartbeat.start()
+            self.latest = update
+            finished = update.turns_done == update.turns and update.done_ms >= update.total_ms
+            if self.live:
+                self._draw(update)
+            else:
+                step = LOG_STEPS + 1 if finished else update.done_ms * LOG_STEPS // max(update.total_ms, 1)
+                if step != self.last_step:
+                    self.last_step = step
+                    self._line(self.describe(update, now))
+            if finished and self.stage == "synthesis":
+                self.stage = "assembly"
+                self.assembly_started = now
+                if self.bar is not None:
+                    self.bar.stop()
+                self._line("Assembling: leveling, encoding, tagging…")
+
+    def eta_s(self, update: SynthesisProgress, now: float) -> float | None:
+        """Seconds left at the speed measured so far: speech synthesized per second (cached speech took none)."""
+        if self.started is None or update.fresh_ms < MIN_ETA_SAMPLE_MS or update.done_ms >= update.total_ms:
+            return None
+        elapsed = now - self.started
+        if elapsed <= 0:
+            return None
+        return (update.total_ms - update.done_ms) / (update.fresh_ms / elapsed)
+
+    def describe(self, update: SynthesisProgress, now: float) -> str:
+        """One log line: share of the speech done, turns, and the ETA once it can be measured."""
+        percent = update.done_ms * 100 // max(update.total_ms, 1)
+        speech = format_clock(update.total_ms, always_include_hours=False)
+        line = f"Synthesizing: {percent}% of {speech} of speech ({update.turns_done}/{update.turns} turns)"
+        eta = self.eta_s(update, now)
+        if eta is not None:
+            line += f", ETA {format_clock(round(eta * 1000), always_include_hours=False)}"
+        return line
+
+    def _beat(self) -> None:
+        """In a log: when LOG_EVERY_S pass without a line, say where things stand."""
+        while not self.stop.wait(min(1.0, LOG_EVERY_S / 4)):
+            with self.lock:
+                now = self.clock()
+                if now - self.last_line < LOG_EVERY_S or self.latest is None:
+                    continue
+                if self.stage == "synthesis":
+                    self._line(self.describe(self.latest, now))
+                else:
+                    took = format_clock(round((now - self.assembly_started) * 1000), always_include_hours=False)
+                    self._line(f"Assembling: leveling, encoding, tagging… ({took} so far)")
+
+    def _line(self, text: str) -> None:
+        self.last_line = self.clock()
+        if self.live and self.console is not None:
+            self.console.print(text, highlight=False, markup=False)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def _draw(self, update: SynthesisProgress) -> None:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        if self.bar is None:
+            self.bar = Progress(
+                TextColumn("Synthesizing"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[turns]}"),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[eta]}"),
+                console=self.console,
+            )
+            self.task = self.bar.add_task("render", total=max(update.total_ms, 1), turns="", eta="")
+            self.bar.start()
+        eta = self.eta_s(update, self.clock())
+        self.bar.update(
+            self.task,
+            completed=update.done_ms,
+            turns=f"{update.turns_done}/{update.turns} turns",
+            eta=f"ETA {format_clock(round(eta * 1000), always_include_hours=False)}" if eta is not None else "",
+        )
+
+    def close(self) -> None:
+        """Stop the heartbeat and the bar."""
+        self.stop.set()
+        if self.heartbeat is not None:
+            self.heartbeat.join()
+        if self.bar is not None:
+            self.bar.stop()
