@@ -12,7 +12,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .errors import TranscriptError
 from .files import MAX_ALIASES, MAX_DEPTH, MAX_NODES, Cap, CappedLoader, YamlCapError, atomic_path, writing
 from .model import EPISODE_TYPES, ROLES, Chapter, EpisodeType, Role, Script, Speaker, Turn
-from .text import shorten
+from .text import shorten, visible
 
 DEFAULT_ROLE: Role = "guest"
 
@@ -285,7 +285,7 @@ def _text(node: Node, source: str, what: str) -> str:
         raise _error(
             source, node, f"{what}: expected text, got a {'list' if isinstance(node, SequenceNode) else 'mapping'}"
         )
-    return "" if _is_null(node) else str(node.value).strip()
+    return "" if _is_null(node) else visible(str(node.value)).strip()
 
 
 def _is_null(node: Node) -> bool:

@@ -110,6 +110,16 @@ _MD_EMPHASIS = re.compile(
 _LIST_MARK = re.compile(r"^[-*+]\s+")
 
 
+# Zero-width characters and bidi controls: invisible, so 「聞き手\u200b」 would look like 聞き手 yet be another
+# speaker, and a right-to-left override would scramble a title in podcast apps.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u061c]")
+
+
+def visible(text: str) -> str:
+    """Text without zero-width characters and bidi controls."""
+    return _INVISIBLE.sub("", text)
+
+
 def plain_text(text: str) -> str:
     """What a listener should hear of markdown: a link's words, not its address; no emphasis, code or list marks.
 

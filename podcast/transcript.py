@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from .captions import number_anonymous, parse_captions
 from .errors import TranscriptError
 from .model import Participant, Role, Transcript, Utterance
+from .text import visible
 
 TITLE_MAX_CHARS = 80  # a first line longer than this is a paragraph, not a title
 LABEL_MAX_CHARS = 20  # speaker names in `名前：本文` are short
@@ -24,6 +26,13 @@ PAREN_NAME_MIN = 3  # `…。（山田）` lines needed before trailing names co
 
 _SENTENCE_END = "。！？!?"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# A three-hour talk is about 0.3 MB of text; split takes about 4 s per MB, linear in size (test_transcript).
+MAX_TRANSCRIPT_BYTES = 10_000_000
+UTF16_MIN_SHARE = 0.9  # a BOM-less file with zero bytes is UTF-16 when it reads as Japanese this well
+_ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B]")  # ISO-2022-JP's switch to JIS X 0208
+# Half-width katakana (U+FF61-FF9F) is left out: other encodings' bytes misread as CP932 are full of it.
+_JAPANESE_CHARS = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff60\u0020-\u007e\t\n\r\u2010-\u2026]")
+_ENCODING_NAMES = {"utf-16": "UTF-16", "cp932": "Shift_JIS (CP932)", "euc_jp": "EUC-JP", "iso2022_jp": "ISO-2022-JP"}
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # \t \n \v \f \r are fine in text
 # Python's cp932 maps the unused bytes 0x80, 0xA0 and 0xFD-0xFF to these instead of failing.
 _CP932_FILLERS = re.compile(r"[\x80\xa0\uf8f0-\uf8f3]")
@@ -143,34 +152,67 @@ class _Line:
 
 
 def read_transcript(path: Path) -> str:
-    """Read a transcript file as text: UTF-8 (BOM or not), UTF-16 with BOM, or CP932/Shift_JIS."""
+    """Read a transcript file as text in whichever Japanese encoding it is in (see _decode); not UTF-8 is said."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_TRANSCRIPT_BYTES + 1)
     except OSError as exc:
         raise TranscriptError(f"{path}: cannot read transcript ({exc.strerror or exc}); check the path") from exc
-    text = _decode(raw, path)
+    if len(raw) > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptError(
+            f"{path}: over {MAX_TRANSCRIPT_BYTES // 1_000_000} MB, far more than one episode's talk; "
+            "split it into one file per episode"
+        )
+    text, encoding = _decode(raw, path)
     if not text.strip():
         raise TranscriptError(f"{path}: file is empty; put the interview text in it, one paragraph per line")
+    if encoding != "utf-8":
+        warnings.warn(f"{path}: read as {_ENCODING_NAMES[encoding]}", stacklevel=2)
     return text
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    """Decode bytes in the first encoding that fits; binary data is a TranscriptError."""
+def _decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """Text and encoding: UTF-8 or UTF-16 (with or without a BOM), Shift_JIS/CP932, EUC-JP or ISO-2022-JP.
+
+    The legacy encodings decode each other's bytes without error, so each is tried and the one reading most
+    like Japanese wins. Binary data is a TranscriptError.
+    """
     if raw.startswith(_UTF16_BOMS):
         try:
-            return _check_controls(raw.decode("utf-16"), "utf-16", path)
+            return _check_controls(raw.decode("utf-16"), "utf-16", path), "utf-16"
         except UnicodeDecodeError as exc:
             raise _binary(path, exc.start) from exc
     if b"\x00" in raw:
+        for encoding in ("utf-16-le", "utf-16-be"):  # no BOM: ASCII characters carry a zero byte
+            text = _try_decode(raw, encoding)
+            if text is not None and _japanese_share(text) >= UTF16_MIN_SHARE:
+                return text, "utf-16"
         raise _binary(path, raw.index(b"\x00"))
+    if _ISO2022_ESCAPE.search(raw) and (text := _try_decode(raw, "iso2022_jp")) is not None:
+        return text, "iso2022_jp"
     try:
-        return _check_controls(raw.decode("utf-8-sig"), "utf-8", path)
+        return _check_controls(raw.decode("utf-8-sig"), "utf-8", path), "utf-8"
     except UnicodeDecodeError as utf8_error:
-        try:
-            # Windows editors and older Japanese sites still save Shift_JIS; cp932 is its superset.
-            return _check_controls(raw.decode("cp932"), "cp932", path)
-        except UnicodeDecodeError as sjis_error:
-            raise _binary(path, max(utf8_error.start, sjis_error.start)) from sjis_error
+        decoded = [(text, encoding) for encoding in ("cp932", "euc_jp") if (text := _try_decode(raw, encoding))]
+        if not decoded:
+            raise _binary(path, utf8_error.start) from utf8_error
+        text, encoding = max(decoded, key=lambda pair: _japanese_share(pair[0]))
+        return _check_controls(text, encoding, path), encoding
+
+
+def _try_decode(raw: bytes, encoding: str) -> str | None:
+    """The text if raw decodes cleanly (no control characters), else None."""
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    bad = _CONTROL.search(text) or (_CP932_FILLERS.search(text) if encoding == "cp932" else None)
+    return None if bad else text
+
+
+def _japanese_share(text: str) -> float:
+    """Share of characters a Japanese text is made of: kana, common kanji, ASCII, full-width forms, punctuation."""
+    return len(_JAPANESE_CHARS.findall(text)) / max(1, len(text))
 
 
 def _check_controls(text: str, encoding: str, path: Path) -> str:
@@ -189,7 +231,7 @@ def _binary(path: Path, offset: int) -> TranscriptError:
 
 def parse_transcript(text: str, *, source: str = "") -> Transcript:
     """Split transcript text (or an SRT, WebVTT or JSON export) into labelled paragraphs with their source lines."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = visible(text).replace("\r\n", "\n").replace("\r", "\n")
     where = source or "transcript"
     exported = parse_captions(text, where)
     if exported is not None:

@@ -399,3 +399,13 @@ def test_lines_left_unvoiced_are_listed_in_the_script_head(tmp_path: Path) -> No
     assert "#   line 1: ホーム > 対談\n" in text
     assert "#   line 9: シェアする 次の記事\n" in text  # a YAML line break would end the comment
     assert parse_script(text, source="s.yaml").turns == script.turns
+
+
+def test_invisible_characters_are_taken_out_of_names_and_titles() -> None:
+    text = (
+        'title: "\u202e港"\n'
+        'speakers:\n  host: {name: "森\u200b", role: host}\n'
+        "chapters:\n  - title: 一\n    turns:\n      - {speaker: host, text: こんにちは。}\n"
+    )
+    script = parse_script(text, source="s.yaml")
+    assert script.title == "港" and script.speakers["host"].name == "森"

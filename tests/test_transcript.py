@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
+import warnings
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -14,6 +17,7 @@ from podcast.transcript import parse_transcript, read_transcript
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "interview.txt"
 SAMPLE = "聞き手：こんにちは。\nゲスト：どうも、よろしくお願いします。\n"
+ANY_ENCODING = mock.ANY
 
 
 @pytest.mark.parametrize(
@@ -25,13 +29,30 @@ SAMPLE = "聞き手：こんにちは。\nゲスト：どうも、よろしく�
         SAMPLE.encode("cp932"),
         SAMPLE.encode("shift_jis"),
         SAMPLE.replace("\n", "\r\n").encode("cp932"),
+        SAMPLE.encode("euc_jp"),
+        SAMPLE.encode("utf-16-le"),  # no BOM
+        SAMPLE.encode("utf-16-be"),
+        SAMPLE.encode("iso2022_jp"),
     ],
 )
 def test_read_transcript_decodes(tmp_path: Path, encoded: bytes) -> None:
     path = tmp_path / "t.txt"
     path.write_bytes(encoded)
-    text = read_transcript(path)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        text = read_transcript(path)
     assert parse_transcript(text).utterances[1].text == "どうも、よろしくお願いします。"
+    utf8 = encoded.startswith(b"\xef\xbb\xbf") or encoded == SAMPLE.encode("utf-8")
+    assert [str(w.message).split(": read as ")[-1] for w in said] == ([] if utf8 else [ANY_ENCODING])
+
+
+def test_legacy_encodings_are_told_apart_and_named(tmp_path: Path) -> None:
+    text = "森：港の倉庫はいつからですか。\n林：祖父の代からです。ずっと同じ場所にあります。\n"
+    for encoding, name in (("euc_jp", "EUC-JP"), ("cp932", "Shift_JIS (CP932)"), ("utf-16-le", "UTF-16")):
+        path = tmp_path / f"{encoding}.txt"
+        path.write_bytes(text.encode(encoding))
+        with pytest.warns(UserWarning, match=f"read as {re.escape(name)}$"):
+            assert read_transcript(path) == text
 
 
 @pytest.mark.parametrize(
@@ -597,3 +618,20 @@ def test_unpunctuated_title_stands_apart() -> None:
         ("はいどうも始まりました", True),
         ("よろしくです", True),
     ]
+
+
+def test_invisible_characters_make_no_second_speaker_and_no_scrambled_title() -> None:
+    text = (
+        "\u202e港の話\u202c\n聞き手\u200b：いつからですか。\n林：昔からです。\n聞き手：なるほど。\n林：はい。\u200d\n"
+    )
+    transcript = parse_transcript(text, source="t.txt")
+    assert transcript.title == "港の話"
+    assert [u.label for u in transcript.utterances] == ["聞き手", "林", "聞き手", "林"]
+    assert transcript.utterances[-1].text == "はい。"
+
+
+def test_a_transcript_too_large_for_one_episode_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    path.write_bytes(("森：はい。" * 1_000_000).encode())  # 15 MB
+    with pytest.raises(TranscriptError, match=r"huge.txt: over 10 MB, .* split it into one file per episode$"):
+        read_transcript(path)
