@@ -635,3 +635,10 @@ def test_a_transcript_too_large_for_one_episode_is_refused(tmp_path: Path) -> No
     path.write_bytes(("森：はい。" * 1_000_000).encode())  # 15 MB
     with pytest.raises(TranscriptError, match=r"huge.txt: over 10 MB, .* split it into one file per episode$"):
         read_transcript(path)
+
+
+def test_a_long_unpunctuated_line_is_speech_not_chrome() -> None:
+    long_line = "今日は畑の話をしようと思います それでですね " * 20_000  # a speech-to-text export: no 。 at all
+    transcript = parse_transcript(f"畑の話\n\n{long_line}\nそうなんですね。\n", source="t.txt")
+    assert [len(u.text) for u in transcript.utterances] == [len(long_line.strip()), len("そうなんですね。")]
+    assert transcript.dropped == ()
