@@ -14,7 +14,8 @@ from .errors import TranscriptError
 from .model import Participant, Role, Transcript, Utterance
 from .text import visible
 
-TITLE_MAX_CHARS = 80  # a first line longer than this is a paragraph, not a title
+TITLE_MAX_CHARS = 80  # a first line longer than this is a paragraph, not a title...
+LONG_TITLE_MAX_CHARS = 200  # ...unless it stands apart (a blank line after it): SEO titles run to 150 characters
 LABEL_MAX_CHARS = 20  # speaker names in `名前：本文` are short
 NAME_LINE_MAX_CHARS = 12  # a name alone on its own line
 HEADING_MAX_CHARS = 30  # an unmarked heading between paragraphs
@@ -249,7 +250,7 @@ def parse_transcript(text: str, *, source: str = "") -> Transcript:
     apart = after is None or (
         not rest[0].segment and (rest[1].n > rest[0].n + 1 or after.segment or after.speaker is not None)
     )
-    if rest and _is_title(rest, name_lines, punctuated=punctuated or apart):
+    if rest and _is_title(rest, name_lines, punctuated=punctuated or apart, apart=apart):
         title = _strip_heading(rest[0].text)
         lines = lines[:head] + rest[1:]
     title = title or _title_from_source(source)
@@ -361,7 +362,7 @@ def _is_sentence(line: str) -> bool:
     return line.rstrip("」』）)…").endswith(tuple(_SENTENCE_END)) or "。" in line
 
 
-def _is_title(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) -> bool:
+def _is_title(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool, apart: bool = False) -> bool:
     """Whether the first line reads like a page title rather than speech."""
     line, text = lines[0], lines[0].text
     if line.speaker or line.label or line.quoted or line.dd or line.heading or text in name_lines:
@@ -378,7 +379,8 @@ def _is_title(lines: list[_Line], name_lines: dict[str, str], *, punctuated: boo
         return len(heading["marks"]) == 1  # `# Title`; `## Section` is a heading
     if " | " in text or "｜" in text:
         return True
-    return punctuated and len(text) <= TITLE_MAX_CHARS and not _is_sentence(text) and not _LIST_HEAD.match(text)
+    longest = LONG_TITLE_MAX_CHARS if apart else TITLE_MAX_CHARS
+    return punctuated and len(text) <= longest and not _is_sentence(text) and not _LIST_HEAD.match(text)
 
 
 def _said_again(label: str, lines: list[_Line]) -> bool:
