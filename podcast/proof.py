@@ -263,7 +263,7 @@ def _load_model(name: str) -> Any:
     try:
         from faster_whisper import WhisperModel
     except ImportError as exc:
-        raise EngineError(f"proof-listening needs faster-whisper ({exc}); run: {INSTALL_HINT}") from exc
+        raise EngineError(f"proof-listening needs faster-whisper, which is not installed; run: {INSTALL_HINT}") from exc
     if name == DEFAULT_MODEL:
         folder = model_dir()
     else:
