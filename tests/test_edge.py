@@ -192,7 +192,8 @@ def test_stalled_server_times_out_naming_the_turn(
     code, err, _ = render(tmp_path / "out", "--concurrency", "1")
     assert code == 2
     assert re.fullmatch(
-        r"(Synthesizing: 0% of [0-9:]+ of speech \(0/6 turns\)\n)?Error: .*e2e_interview\.txt: turn at line \d+: edge-tts failed 2 times on '.+': "
+        r"(Synthesizing: 0% of [0-9:]+ of speech \(0/6 turns\)\n)?"
+        r"Error: .*e2e_interview\.txt: turn at line \d+: edge-tts failed 2 times on '.+': "
         r"no answer within 0\.3 s \(check the network, then rerun\)\n",
         err,
     ), err
