@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from html import escape
 from pathlib import Path
 from string import Template
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -264,11 +265,16 @@ async def _file(request: web.Request) -> web.StreamResponse:
         # An entity tag in If-Range is compared strongly (13.1.5): a weak or stale one means "send it all".
         current = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'  # FileResponse's own ETag
         if if_range != current:
-            whole = request.clone(headers={k: v for k, v in request.headers.items() if k.lower() != "range"})
-            response = web.FileResponse(path, headers=headers)
-            await response.prepare(whole)
-            return response
+            return _WholeFile(path, headers=headers)
     return web.FileResponse(path, headers=headers)
+
+
+class _WholeFile(web.FileResponse):
+    """The whole file with 200, the request's Range set aside (If-Range named another version of the file)."""
+
+    async def prepare(self, request: web.BaseRequest) -> Any:
+        headers = {key: value for key, value in request.headers.items() if key.lower() not in ("range", "if-range")}
+        return await super().prepare(request.clone(headers=headers))
 
 
 def _cover_path(channel: Channel, name: str) -> Path | None:
