@@ -147,3 +147,39 @@ def test_a_folder_from_before_ids_is_taken_over(tmp_path: Path, published: Path)
 
     assert meta["guid"] == item_guid(old.name) and meta["first_rendered"] == "2025-01-02T03:04:05+00:00"
     assert summary["replaced"]["engine"] == "kokoro"
+
+
+SCRIPT = (
+    "title: 夜の台所\n{extra}speakers:\n  host: {{name: 聞き手, role: host}}\nchapters:\n  - title: 一\n    turns:\n"
+    "      - {{speaker: host, text: こんばんは。}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("episode: 0\n", "s.yaml:2: episode: expected a whole number from 1, got '0' (fix or delete it)"),
+        ("season: two\n", "s.yaml:2: season: expected a whole number from 1, got 'two' (fix or delete it)"),
+        ("episode_type: special\n", "s.yaml:2: episode_type: 'special' is not one of full, trailer, bonus"),
+        ("id: [a, b]\n", "s.yaml:2: id: expected text, got a list"),
+    ],
+)
+def test_bad_episode_keys_name_the_line(extra: str, message: str) -> None:
+    from podcast.errors import TranscriptError
+    from podcast.script import parse_script
+
+    with pytest.raises(TranscriptError) as caught:
+        parse_script(SCRIPT.format(extra=extra), source="s.yaml")
+    assert str(caught.value) == message
+
+
+def test_episode_keys_round_trip_through_the_script_file() -> None:
+    from podcast.script import dump_script, parse_script
+
+    script = parse_script(
+        SCRIPT.format(extra="id: my-episode-7\nepisode: 7\nseason: 2\nepisode_type: trailer\n"), source="s.yaml"
+    )
+    assert (script.id, script.episode, script.season, script.episode_type) == ("my-episode-7", 7, 2, "trailer")
+    assert parse_script(dump_script(script), source="again.yaml") == script.__class__(
+        **{**{f: getattr(script, f) for f in script.__dataclass_fields__}, "source": "again.yaml"}
+    )
