@@ -51,7 +51,9 @@ class ProgressReporter:
             if self.live:
                 self._draw(update)
             else:
-                step = LOG_STEPS + 1 if finished else update.done_ms * LOG_STEPS // max(update.total_ms, 1)
+                # 100% is said once, when the last turn is whole (its last sentence may finish before it does).
+                tenth = min(update.done_ms * LOG_STEPS // max(update.total_ms, 1), LOG_STEPS - 1)
+                step = LOG_STEPS if finished else tenth
                 if step != self.last_step:
                     self.last_step = step
                     self._line(self.describe(update, now))
