@@ -10,6 +10,10 @@ Role = Literal["host", "guest", "narrator"]
 ROLES: tuple[Role, ...] = ("host", "guest", "narrator")
 EpisodeType = Literal["full", "trailer", "bonus"]  # itunes:episodeType
 EPISODE_TYPES: tuple[EpisodeType, ...] = ("full", "trailer", "bonus")
+Gender = Literal["female", "male"]  # how a speaker's voice should sound: what casting matches voices on
+GENDERS: tuple[Gender, ...] = ("female", "male")
+Age = Literal["young", "adult", "older"]
+AGES: tuple[Age, ...] = ("young", "adult", "older")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,8 @@ class Hints:
     speakers: int | None = None  # how many people speak, host(s) included; None: read it from the text
     hosts: tuple[str, ...] = ()  # names of the interviewer(s)
     guests: tuple[str, ...] = ()  # names of the guests, in order of importance
+    genders: tuple[tuple[str, Gender], ...] = ()  # (name, gender) given with a name: `--guest 佐藤:male`
+    ages: tuple[tuple[str, Age], ...] = ()  # (name, age) given with a name: `--guest 佐藤:male:older`
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,8 @@ class Speaker:
     id: str  # short key used by turns and voices.yaml ("host", "sam")
     name: str  # display name, spoken in tags and transcripts ("サム・アルトマン")
     role: Role  # host | guest | narrator
+    gender: Gender | None = None  # female | male: the default cast gives a voice that fits; None: not said
+    age: Age | None = None  # young | adult | older; None: not said
 
 
 @dataclass(frozen=True, slots=True)

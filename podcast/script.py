@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -11,10 +11,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import TranscriptError
 from .files import MAX_ALIASES, MAX_DEPTH, MAX_NODES, Cap, CappedLoader, YamlCapError, atomic_path, writing
-from .model import EPISODE_TYPES, ROLES, Chapter, EpisodeType, Role, Script, Speaker, Turn
+from .model import AGES, EPISODE_TYPES, GENDERS, ROLES, Age, Chapter, EpisodeType, Gender, Role, Script, Speaker, Turn
 from .text import shorten, visible
 
 DEFAULT_ROLE: Role = "guest"
+_Word = TypeVar("_Word", bound=str)  # a Literal of a closed set: Gender, Age
 
 DROPPED_NOTE_LINES = 10  # unvoiced transcript lines listed in the script's head comment
 DROPPED_NOTE_CHARS = 60
@@ -32,6 +33,7 @@ _CAP_PROBLEMS: dict[Cap, str] = {  # script wording of the shared loader's caps
 _HEADER = """\
 # Episode script: edit it, then run `podcast render script.yaml`.
 # speakers: id -> {name: shown in tags and transcript, role: host | guest | narrator}
+#   add gender: female | male so the default cast gives that speaker a fitting voice (age: young | adult | older).
 # chapters: each becomes an MP3 chapter; each turn is {speaker: <id>, text: what is said}.
 # Fix a speaker by changing a turn's id; split, merge, move or delete turns as you like.
 # line: is where the turn came from in the transcript; review: true marks a guessed speaker (why: says why): check it.
@@ -129,7 +131,7 @@ def _identity(top: dict[str, tuple[ScalarNode, Node]], source: str) -> tuple[str
 
 
 def _speakers(node: Node, source: str) -> dict[str, Speaker]:
-    """The speakers: mapping, id -> {name, role}; a bare string is taken as the name."""
+    """The speakers: mapping, id -> {name, role, gender, age}; a bare string is taken as the name."""
     if not isinstance(node, MappingNode) or not node.value:
         raise _error(source, node, "speakers: expected entries like `host: {name: 聞き手, role: host}`")
     speakers: dict[str, Speaker] = {}
@@ -137,6 +139,8 @@ def _speakers(node: Node, source: str) -> dict[str, Speaker]:
         if not sid:
             raise _error(source, key, "speaker id is empty (give it a short id such as host)")
         name, role = sid, DEFAULT_ROLE
+        gender: Gender | None = None
+        age: Age | None = None
         if isinstance(value, ScalarNode):
             name = _text(value, source, f"speaker '{sid}'") or sid
         elif isinstance(value, MappingNode):
@@ -154,10 +158,23 @@ def _speakers(node: Node, source: str) -> dict[str, Speaker]:
                         f"speaker '{sid}': role '{role_text}' is not one of {', '.join(ROLES)} (fix the role)",
                     )
                 role = known[0]
+            if "gender" in fields and not _is_null(fields["gender"][1]):
+                gender = _choice(fields["gender"][1], GENDERS, source, f"speaker '{sid}': gender")
+            if "age" in fields and not _is_null(fields["age"][1]):
+                age = _choice(fields["age"][1], AGES, source, f"speaker '{sid}': age")
         else:
             raise _error(source, value, f"speaker '{sid}': expected {{name: ..., role: host|guest|narrator}}")
-        speakers[sid] = Speaker(id=sid, name=name, role=role)
+        speakers[sid] = Speaker(id=sid, name=name, role=role, gender=gender, age=age)
     return speakers
+
+
+def _choice(node: Node, allowed: tuple[_Word, ...], source: str, what: str) -> _Word:
+    """A scalar that must be one of a closed set, as the Literal it is (`gender: male`)."""
+    text = _text(node, source, what).lower()
+    known = [value for value in allowed if value == text]  # narrows str to the Literal for mypy
+    if not known:
+        raise _error(source, node, f"{what} '{text}' is not one of {', '.join(allowed)} (fix it or delete the line)")
+    return known[0]
 
 
 def _chapter(node: Node, number: int, speakers: dict[str, Speaker], source: str) -> Chapter:
@@ -341,7 +358,7 @@ def _yaml(data: Any) -> str:
 
 def dump_script(script: Script) -> str:
     """The script as YAML for hand editing: header comment, one line per turn, Japanese as written."""
-    speakers = {sid: _Flow(name=s.name, role=s.role) for sid, s in script.speakers.items()}
+    speakers = {sid: _speaker_data(s) for sid, s in script.speakers.items()}
     parts = [
         _HEADER,
         _dropped_note(script),
@@ -380,6 +397,15 @@ def _identity_data(script: Script) -> dict[str, Any]:
             data[key] = value
     if script.episode_type != "full":
         data["episode_type"] = script.episode_type
+    return data
+
+
+def _speaker_data(speaker: Speaker) -> _Flow:
+    data = _Flow(name=speaker.name, role=speaker.role)
+    if speaker.gender is not None:
+        data["gender"] = speaker.gender
+    if speaker.age is not None:
+        data["age"] = speaker.age
     return data
 
 

@@ -409,3 +409,44 @@ def test_invisible_characters_are_taken_out_of_names_and_titles() -> None:
     )
     script = parse_script(text, source="s.yaml")
     assert script.title == "港" and script.speakers["host"].name == "森"
+
+
+@pytest.mark.parametrize(
+    ("fields", "gender", "age"),
+    [
+        ("", None, None),
+        (", gender: male", "male", None),
+        (", gender: Female, age: older", "female", "older"),
+        (", gender: ~, age: young", None, "young"),
+    ],
+)
+def test_speaker_gender_and_age_are_read_and_written_back(fields: str, gender: str | None, age: str | None) -> None:
+    text = HEAD.replace("role: guest}", "role: guest" + fields + "}") + "      - {speaker: sam, text: はい}\n"
+    parsed = parse_script(text, source=SRC)
+    assert (parsed.speakers["sam"].gender, parsed.speakers["sam"].age) == (gender, age)
+    assert parsed.speakers["host"].gender is None
+    dumped = dump_script(parsed)
+    assert parse_script(dumped, source=SRC).speakers == parsed.speakers
+    shown = "".join(f", {key}: {value}" for key, value in (("gender", gender), ("age", age)) if value)
+    assert f"  sam: {{name: サム・アルトマン, role: guest{shown}}}\n" in dumped
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            ", gender: man",
+            "script.yaml:4: speaker 'sam': gender 'man' is not one of female, male (fix it or delete the line)",
+        ),
+        (
+            ", age: 42",
+            "script.yaml:4: speaker 'sam': age '42' is not one of young, adult, older (fix it or delete the line)",
+        ),
+        (", gender: [male]", "script.yaml:4: speaker 'sam': gender: expected text, got a list"),
+    ],
+)
+def test_bad_speaker_gender_or_age_is_one_line(fields: str, message: str) -> None:
+    text = HEAD.replace("role: guest}", "role: guest" + fields + "}") + "      - {speaker: sam, text: はい}\n"
+    with pytest.raises(TranscriptError) as info:
+        parse_script(text, source=SRC)
+    assert str(info.value) == message
