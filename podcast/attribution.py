@@ -287,10 +287,10 @@ def _askers(
     hosts = {who for who, is_host in fixed.items() if is_host}
     free = [who for who in people if who not in fixed]
     if not hosts and free:
-        first = max(free, key=lambda who: (mean[who], -people.index(who)))
-        if mean[first] < PEERS_MEAN:
+        if max(mean[who] for who in free) < PEERS_MEAN:
             return set()  # nobody's turns lean to asking: peers in conversation, no asking side
-        hosts.add(first)
+        # The one host whose turns best fit, wording and turn-taking together: who opens and hands over.
+        hosts.add(max(free, key=lambda who: (score({who}), -people.index(who))))
     hosts |= _clear_askers(free, names, mean)
     best = score(hosts)
     for _ in range(len(free)):  # flip one speaker at a time while the score rises

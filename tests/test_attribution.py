@@ -238,13 +238,9 @@ def test_shipped_weights_match_the_cues() -> None:
     assert weights.cues == CUES and len(weights.weights) == len(CUES)
     assert weights.switch_cues == SWITCH_CUES
     # What any fit on real dialogue learns: a question or a request is the asker's, a long first-person answer not.
-    asked, told = (
-        host_probabilities(
-            [Utterance("それはいつ頃のお話ですか？", 1), Utterance("詳しく教えてください。", 2)], weights
-        )[1],
-        host_probabilities([Utterance("私は十年前から、毎朝この畑で働いてきました。" * 3, 1)], weights)[1],
-    )
-    assert min(asked) > told[0] + 0.2
+    asked = [host_probabilities([Utterance(text, 1)], weights)[1][0] for text in ("いつ頃ですか？", "教えてください。")]
+    told = host_probabilities([Utterance("私は十年前から、毎朝この畑で働いてきました。" * 3, 1)], weights)[1][0]
+    assert min(asked) > told + 0.2, (asked, told)
 
 
 # --- keyed fixtures: our own invented transcripts of many kinds --------------------------------
@@ -271,10 +267,9 @@ def _host_guest(path: Path) -> float:
 
 @pytest.mark.parametrize("path", _keyed("labelled"), ids=lambda p: p.stem)
 def test_labelled_fixtures_keep_every_label(path: Path) -> None:
-    # Single-interviewer layouts are honoured exactly; where the key merges several askers into H
-    # (minutes, a group interview, a three-host show) the asking side is decided by the model.
-    floor = 1.0 if path.stem[:3] in {"f01", "f02", "f03", "f04", "f05", "f09"} else 0.3
-    assert _host_guest(path) >= floor
+    # Every label is honoured; where the key merges several askers into H (minutes, a group interview) or
+    # names one main host among several (a co-hosted or three-host show) the model decides the asking side.
+    assert _host_guest(path) == 1.0
 
 
 def test_unlabelled_fixtures_beat_chance_together() -> None:
