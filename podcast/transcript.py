@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 import warnings
@@ -16,6 +17,7 @@ from .text import visible
 
 TITLE_MAX_CHARS = 80  # a first line longer than this is a paragraph, not a title...
 LONG_TITLE_MAX_CHARS = 200  # ...unless it stands apart (a blank line after it): SEO titles run to 150 characters
+TITLE_PREFIX_CHARS = 6  # a line opening with this much of the title is a part's title (「対談／前編２」)
 LABEL_MAX_CHARS = 20  # speaker names in `名前：本文` are short
 NAME_LINE_MAX_CHARS = 12  # a name alone on its own line
 HEADING_MAX_CHARS = 30  # an unmarked heading between paragraphs
@@ -260,6 +262,7 @@ def parse_transcript(text: str, *, source: str = "") -> Transcript:
     lines = kept
     participants += _minutes_people(text) + _aliases(lines)
     utterances = _label(lines, name_lines, punctuated=punctuated)
+    utterances = [replace(u, heading=True) if _continues_title(u, title) else u for u in utterances]
     names = number_anonymous([u.label for u in utterances if u.label])  # SPEAKER_00: -> 話者1, as in exports
     utterances = [replace(u, label=names[u.label]) if u.label else u for u in utterances]
     if not any(not u.heading for u in utterances):
@@ -428,6 +431,15 @@ def _name_lines(lines: list[_Line]) -> dict[str, str]:
     if sum(count >= 2 for count in in_brackets.values()) >= LOOSE_LABEL_MIN_NAMES:  # section titles do not recur
         named |= {text: name for text, name in bracketed.items() if in_brackets[name] >= 2}
     return named
+
+
+def _continues_title(utterance: Utterance, title: str) -> bool:
+    """「対談／前編２・言葉の壁」 under the title 「対談／前編１・出会い」: a later page's title, not speech."""
+    text = utterance.text
+    if utterance.label or utterance.heading or _is_sentence(text) or len(text) > TITLE_MAX_CHARS:
+        return False
+    shared = len(os.path.commonprefix([text, title]))
+    return shared >= TITLE_PREFIX_CHARS and text != title
 
 
 def _is_crumb(line: str) -> bool:

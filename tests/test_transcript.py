@@ -642,3 +642,12 @@ def test_a_long_unpunctuated_line_is_speech_not_chrome() -> None:
     transcript = parse_transcript(f"畑の話\n\n{long_line}\nそうなんですね。\n", source="t.txt")
     assert [len(u.text) for u in transcript.utterances] == [len(long_line.strip()), len("そうなんですね。")]
     assert transcript.dropped == ()
+
+
+def test_a_line_repeating_the_title_opening_is_a_part_title() -> None:
+    text = (
+        "連続対談／第一回・港で\n森さん、倉庫はいつからですか。\n祖父の代からです。\n"
+        "連続対談／第二回・冬の荷物\n冬は忙しいですか。\n一年でいちばん忙しいです。\n"
+    )
+    utterances = parse_transcript(text, source="t.txt").utterances
+    assert [u.text for u in utterances if u.heading] == ["連続対談／第二回・冬の荷物"]
