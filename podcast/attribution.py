@@ -65,8 +65,8 @@ HOST_LABELS = frozenset(
 )
 GUEST_LABELS = frozenset({"A", "回答"})  # Q&A layout: the answerer, named from the title when it names one guest
 ASKER_MEAN = 0.65  # mean P(host) of a labelled speaker's own turns that puts them on the asking side…
-PEERS_MEAN = 0.4  # below this mean P(host) for every speaker, labelled speakers are peers: no host
 ASKER_GAP = 0.3  # … when it is this far above the least asking speaker's
+PEERS_MEAN = 0.4  # below this mean P(host) for every speaker, labelled speakers are peers: no host
 LABELLED_MIN_SHARE = 0.1  # of paragraphs: fewer labels than this and the text is read as unlabelled
 STYLE_STRENGTH = 0.3  # weight of each transcript's own speech habits (僕/私, です/だ), learned per transcript
 TWO_VOICE_SWITCH = 3.0  # log-odds of a change of side at a segment break when only two people speak
@@ -263,8 +263,8 @@ def _askers(
     """The speakers on the asking side: the split of speakers into hosts and guests that the model scores highest.
 
     Scoring whole sequences, not speakers one by one, lets turn-taking count: questioners are the ones whose
-    turns are answered (a council's several questioners, a group interview's onlookers). A listed chair (議長,
-    司会) gives the floor between every two speeches, so the others' turn-taking is read without the chair's turns.
+    turns are answered (a council's several questioners, a group interview's onlookers). A chair (議長, 委員長)
+    gives the floor between every two speeches, so the others' turn-taking is read without the chair's turns.
     """
     labelled = [u for u in paragraphs if u.label and not (fixed.get(canon[u.label]) and canon[u.label] in chairs)]
     if not labelled:
