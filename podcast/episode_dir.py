@@ -164,7 +164,10 @@ def place_episode(output_dir: Path, script: Script, *, slug: str | None = None) 
 
 
 def _taken(folder: Path) -> bool:
-    return folder.exists() and any(folder.iterdir()) if folder.is_dir() else folder.exists()
+    """Whether another episode (or anything of the user's) is in folder; what a killed render left does not count."""
+    if not folder.is_dir():
+        return folder.exists()
+    return any(not entry.name.startswith(".") for entry in folder.iterdir())  # hidden: a killed writer's temporaries
 
 
 def _folder_of(output_dir: Path, eid: str) -> Path | None:
