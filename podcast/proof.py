@@ -9,6 +9,7 @@ Sentences are found in the audio by the cue times of the episode's own transcrip
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import difflib
 import hashlib
 import html
@@ -69,6 +70,25 @@ class Misheard:
 
 
 @dataclass(frozen=True, slots=True)
+class HeardWord:
+    """One word of a sentence as said and as heard."""
+
+    word: str  # as written in the script
+    reading: str  # the kana the engine was given for it
+    heard: str  # the kana heard in its place
+    covered_by: str  # lexicon source, "number rule", or ""
+    errors: int  # its folded kana changed, dropped, or added inside it
+    size: int  # its folded kana
+    content: bool  # a word a user could respell: not a particle, ending or punctuation
+
+    @property
+    def misheard(self) -> bool:
+        """At least MISHEARD_SHARE of it came back different (a one-kana word: two kana, so not by one slip)."""
+        least = 1 if self.size > 1 else 2
+        return self.content and self.size > 0 and self.errors / self.size >= MISHEARD_SHARE and self.errors >= least
+
+
+@dataclass(frozen=True, slots=True)
 class HeardSentence:
     """One sentence of the episode as the recogniser heard it."""
 
@@ -78,6 +98,7 @@ class HeardSentence:
     heard_kana: str  # folded kana of the heard text
     error: float  # kana edit distance over the said kana's length, at most 1
     misheard: tuple[Misheard, ...]  # the words that came back different, in sentence order
+    words: tuple[HeardWord, ...] = ()  # every word of the sentence and how it came back
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,16 +169,24 @@ def compare(cue: Cue, heard: str, lexicon: Lexicon) -> HeardSentence:
     words = _said_words(cue.text, lexicon)
     said_plain = "".join(word.kana for word in words)
     said, said_at = _fold(said_plain)
-    heard_plain = _reading(heard, lexicon)
+    heard_nodes = _reading_nodes(heard, lexicon)
+    heard_plain = "".join(kana for _, kana in heard_nodes)
     heard_kana, heard_at = _fold(heard_plain)
     ops = _edit_ops(said, heard_kana)
     edits = sum(op != "=" for op, _, _ in ops)
-    error = min(1.0, edits / len(said)) if said else 0.0
     # Which word each folded kana of the said sentence belongs to.
     ends = list(itertools.accumulate(len(word.kana) for word in words))
     owner = [bisect.bisect_right(ends, index) for index in said_at]
-    misheard = tuple(_misheard_words(words, owner, ops, _Spans(heard_plain, heard_at)))
-    return HeardSentence(cue, heard, said, heard_kana, error, misheard)
+    hearings = []
+    for word, written in _word_hearings(words, owner, ops, _Spans(heard_plain, heard_at, heard_nodes)):
+        # 寒 reads カン in 「寒にして」 but サム alone: a name the recogniser spelled its own way, not a misreading.
+        if word.errors and written and fold_kana(_reading(written, lexicon)) == fold_kana(word.reading):
+            edits -= word.errors
+            word = dataclasses.replace(word, errors=0, heard=word.reading)
+        hearings.append(word)
+    error = min(1.0, max(0, edits) / len(said)) if said else 0.0
+    misheard = tuple(Misheard(w.word, w.reading, w.heard, w.covered_by) for w in hearings if w.misheard)
+    return HeardSentence(cue, heard, said, heard_kana, error, misheard, tuple(hearings))
 
 
 def reading_kana(text: str, lexicon: Lexicon) -> str:
@@ -166,8 +195,13 @@ def reading_kana(text: str, lexicon: Lexicon) -> str:
 
 
 def _reading(text: str, lexicon: Lexicon) -> str:
+    return "".join(kana for _, kana in _reading_nodes(text, lexicon))
+
+
+def _reading_nodes(text: str, lexicon: Lexicon) -> list[tuple[str, str]]:
+    """(word as the frontend split it, its katakana) for text read as the project reads a script."""
     spoken = "".join(piece.spoken for piece in spoken_pieces(spoken_text(plain_text(text)), lexicon))
-    return "".join(_katakana(node["pron"]) for node in _frontend(spoken))
+    return [(str(node["string"]), _katakana(node["pron"])) for node in _frontend(spoken)]
 
 
 def fold_kana(kana: str) -> str:
@@ -395,17 +429,29 @@ class _Spans:
 
     plain: str
     at: list[int]
+    nodes: list[tuple[str, str]]  # the heard text's words and their katakana, which make up plain
 
     def cut(self, first: int, last: int) -> str:
         """Plain katakana from folded kana first to last, with the long vowels that follow last."""
-        end = self.at[last + 1] if last + 1 < len(self.at) else len(self.plain)
-        return self.plain[self.at[first] : end]
+        return self.plain[self.at[first] : self._end(last)]
+
+    def written(self, first: int, last: int) -> str:
+        """The heard words (as the recogniser spelled them) wholly inside folded kana first to last."""
+        start, end, position, out = self.at[first], self._end(last), 0, []
+        for surface, kana in self.nodes:
+            if kana and start <= position and position + len(kana) <= end:
+                out.append(surface)
+            position += len(kana)
+        return "".join(out)
+
+    def _end(self, last: int) -> int:
+        return self.at[last + 1] if last + 1 < len(self.at) else len(self.plain)
 
 
-def _misheard_words(
+def _word_hearings(
     words: list[_Word], owner: list[int], ops: list[tuple[str, int, int]], heard: _Spans
-) -> Iterator[Misheard]:
-    """Content words at least MISHEARD_SHARE of whose kana came back different, and what was heard instead.
+) -> Iterator[tuple[HeardWord, str]]:
+    """Each word with how many of its kana came back different, what was heard in its place and how it was written.
 
     Kana the recogniser added between two words count against the sentence, not against either word: Whisper
     often adds a particle or ending of its own (父 heard as 父親).
@@ -427,15 +473,13 @@ def _misheard_words(
         if op != "-":
             heard_at[said_word].append(heard_index)
     for index, word in enumerate(words):
-        # One wrong kana of a one-kana word is too little to tell a user to respell it.
-        if (
-            word.content
-            and size[index]
-            and errors[index] / size[index] >= MISHEARD_SHARE
-            and errors[index] >= (1 if size[index] > 1 else 2)
-        ):
-            spans = heard_at[index]
-            yield Misheard(word.written, word.kana, heard.cut(min(spans), max(spans)) if spans else "", word.covered_by)
+        spans = heard_at[index]
+        heard_text = heard.cut(min(spans), max(spans)) if spans else ""
+        written = heard.written(min(spans), max(spans)) if spans else ""
+        hearing = HeardWord(
+            word.written, word.kana, heard_text, word.covered_by, errors[index], size[index], word.content
+        )
+        yield hearing, written
 
 
 def _edit_ops(said: str, heard: str) -> list[tuple[str, int, int]]:

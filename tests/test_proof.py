@@ -56,6 +56,7 @@ def test_fold_kana(kana: str, folded: str) -> None:
     ("said", "heard"),
     [
         ("サムさんに聞きました。", "寒さんに聞きました"),  # the recogniser's spelling of a name: same kana
+        ("それはサムには届きません。", "それは寒には届きません"),  # 寒 reads カン here, サム on its own
         ("高野ひかりです。", "高の光です"),
         ("OpenAIの技術です。", "オープンAIの技術です"),  # Latin and kana spellings of one reading
         ("10年やっていました。", "十年やっていました"),  # digits and kanji numerals
