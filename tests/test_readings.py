@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,15 @@ from podcast.cache import ClipCache
 from podcast.cli import app
 from podcast.errors import ConfigError
 from podcast.model import Chapter, Script, Speaker, Turn, Voice
-from podcast.readings import Lexicon, apply_readings, find_terms, kanji_number, load_lexicon, parse_lexicon
+from podcast.readings import (
+    Lexicon,
+    apply_readings,
+    find_terms,
+    kanji_number,
+    load_lexicon,
+    parse_lexicon,
+    spoken_pieces,
+)
 from podcast.synth import synthesize_script
 
 from .conftest import FIXTURES, FakeEngine
@@ -27,11 +36,11 @@ FAKE_VOICES = "engine: fake\nfake:\n  pool: [low, mid, high]\n"
 @pytest.mark.parametrize(
     ("text", "spoken"),
     [
-        ("OpenAIのGPT-5", "オープンエーアイのジーピーティーファイブ"),
-        ("ＯｐｅｎＡＩとＧＰＴ－５", "オープンエーアイとジーピーティーファイブ"),  # full-width Latin folded first
+        ("OpenAIのGPT-5", "おーぷん・えーあいのジーピーティーファイブ"),
+        ("ＯｐｅｎＡＩとＧＰＴ－５", "おーぷん・えーあいとジーピーティーファイブ"),  # full-width Latin folded first
         ("GPT‐5とGPT-50", "ジーピーティーファイブとジーピーティー-五十"),  # hyphen variants; -50 is not -5
-        ("AIとOpenAIとAIR", "エーアイとオープンエーアイとAIR"),  # AI only as a whole word
-        ("openaiもOPENAIも", "オープンエーアイもオープンエーアイも"),  # mixed-case names match any case
+        ("AIとOpenAIとAIR", "エーアイとおーぷん・えーあいとAIR"),  # AI only as a whole word
+        ("openaiもOPENAIも", "おーぷん・えーあいもおーぷん・えーあいも"),  # mixed-case names match any case
         ("aiとIt", "aiとIt"),  # capital acronyms match only in capitals
         ("ChatGPTとGPT", "チャットジーピーティーとジーピーティー"),  # longest entry first
         ("Y CombinatorとYC", "ワイコンビネーターとワイシー"),
@@ -77,12 +86,23 @@ def test_kanji_number(digits: str, kanji: str) -> None:
     assert kanji_number(digits) == kanji
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["OpenAIのGPT-5で2つ", "1〜3つのAIと100万人", "ＣＴＯの3.5%", "H100を10台", "VC", "2021年にYCへ", "ただの文です。"],
+)
+def test_spoken_pieces_are_apply_readings_in_pieces(text: str) -> None:
+    pieces = spoken_pieces(text, BUNDLED)
+    assert "".join(piece.spoken for piece in pieces) == apply_readings(text, BUNDLED)
+    assert "".join(piece.written for piece in pieces) == unicodedata.normalize("NFKC", text)  # full width folded
+    assert all(piece.covered_by == "bundled" for piece in pieces if piece.written in BUNDLED.entries)
+
+
 def test_readings_reach_openjtalk_as_words() -> None:
     pyopenjtalk = pytest.importorskip("pyopenjtalk")
     before = pyopenjtalk.g2p("OpenAIのGPT-5", kana=True)
     after = pyopenjtalk.g2p(apply_readings("OpenAIのGPT-5", BUNDLED), kana=True)
     assert before.startswith("オーピーイーエヌエーアイ")  # spelled letter by letter without the lexicon
-    assert after == "オープンエーアイノジーピーティーファイブ"
+    assert after == "オープン・エーアイノジーピーティーファイブ"
     assert pyopenjtalk.g2p(apply_readings("1〜3つのこと", BUNDLED), kana=True) == "ヒトツカラミッツノコト"
 
 
@@ -135,7 +155,7 @@ def test_user_file_overrides_bundled_and_local_file_is_found(tmp_path: Path, mon
     assert load_lexicon().entries == BUNDLED.entries  # no ./readings.yaml: bundled only
     write(tmp_path, "readings:\n  AI: じんこうちのう\n  星野: ほしの\n  'ON': オン\n")
     lexicon = load_lexicon()
-    assert lexicon.entries["AI"] == "じんこうちのう" and lexicon.entries["OpenAI"] == "オープンエーアイ"
+    assert lexicon.entries["AI"] == "じんこうちのう" and lexicon.entries["OpenAI"] == "おーぷん・えーあい"
     assert lexicon.sources["星野"] == "readings.yaml" and lexicon.sources["OpenAI"] == "bundled"
     assert apply_readings("星野さんのAI", lexicon) == "ほしのさんのじんこうちのう"
     assert parse_lexicon(None, source="empty.yaml") == {}
@@ -177,7 +197,7 @@ def test_changing_an_entry_resynthesizes_only_sentences_with_it(fake_engine: Fak
         [
             "ジーピーティーファイブはどうですか?",
             "素晴らしいです。",
-            "オープンエーアイのジーピーティーファイブです。",
+            "おーぷん・えーあいのジーピーティーファイブです。",
             "エーアイです。",
         ]
     )
@@ -186,7 +206,7 @@ def test_changing_an_entry_resynthesizes_only_sentences_with_it(fake_engine: Fak
     assert fake_engine.calls == []  # same readings: every clip from the cache
     run(Lexicon({**BUNDLED.entries, "GPT-5": "ジーピーティーご"}))
     assert sorted(text for text, _ in fake_engine.calls) == [
-        "オープンエーアイのジーピーティーごです。",
+        "おーぷん・えーあいのジーピーティーごです。",
         "ジーピーティーごはどうですか?",
     ]
 
@@ -201,7 +221,7 @@ def test_render_keeps_spelling_in_files_and_sends_readings(fake_engine: FakeEngi
     )
     assert result.exit_code == 0, result.output
     spoken = {text for text, _ in fake_engine.calls}
-    assert "オープンエーアイのジーピーティーファイブについて、ふたつ質問します。" in spoken
+    assert "おーぷん・えーあいのジーピーティーファイブについて、ふたつ質問します。" in spoken
     assert "エーアイはひとつからみっつのことに集中します。" in spoken
     assert "ノーションで二十五人が使っています。" in spoken
     summary = json.loads(result.stdout)
@@ -236,7 +256,7 @@ def test_cli_readings_json_flags_uncovered_latin() -> None:
     assert result.exit_code == 0, result.output
     rows = {row["term"]: row for row in json.loads(result.stdout)}
     assert list(rows) == ["OpenAI", "GPT-5", "2つ", "AI", "Notion", "1〜3つ", "25人", "聞き手", "山田"]
-    assert rows["OpenAI"]["reading"] == "オープンエーアイ" and rows["OpenAI"]["covered_by"] == "bundled"
+    assert rows["OpenAI"]["reading"] == "オープン・エーアイ" and rows["OpenAI"]["covered_by"] == "bundled"
     assert rows["Notion"]["needs_entry"] and rows["Notion"]["reading"] == "エヌオーティーアイオーエヌ"
     assert rows["1〜3つ"] | {"needs_entry": False} == {
         "term": "1〜3つ",
