@@ -285,12 +285,12 @@ def check_command(
     for s in differing:
         at = s.cue.start_ms // 1000
         typer.echo(f"  {at // 60:02d}:{at % 60:02d}  {s.cue.speaker}: {s.cue.text}")
-        typer.echo(f"         heard: {s.heard or '(nothing)'} ({s.error:.0%} of its kana)")
+        typer.echo(f"         heard {s.heard or 'nothing'} ({s.error:.0%} of its kana differ)")
         for m in s.misheard:
-            source = f", from {m.covered_by}" if m.covered_by else ""
+            source = f" ({m.covered_by})" if m.covered_by else ""
             typer.echo(f"         {m.word}: said {m.reading}{source}, heard {m.heard or '(nothing)'}")
             words.setdefault(m.word, m.reading)
-    typer.echo("Give these words a reading the engine says more clearly, under readings: in readings.yaml:")
+    typer.echo("Respell these under readings: in readings.yaml (shown with the reading they have now):")
     for word, reading in words.items():
         typer.echo(f"  {json.dumps(word, ensure_ascii=False) if word[0].isdigit() else word}: {reading}")
     typer.echo(f"Then render again and run: podcast check {episode_dir}")
