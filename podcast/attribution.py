@@ -127,11 +127,24 @@ def attribute(transcript: Transcript, hints: Hints | None = None, *, weights: Ro
     used = list(dict.fromkeys(turn.speaker for chapter in chapters for turn in chapter.turns))
     return Script(
         title=transcript.title,
-        speakers={sid: speakers[sid] for sid in used},
+        speakers={sid: _hinted_traits(speakers[sid], hints) for sid in used},
         chapters=tuple(chapters),
         source=transcript.source,
         dropped=transcript.dropped,
     )
+
+
+def _hinted_traits(speaker: Speaker, hints: Hints) -> Speaker:
+    """The speaker with the gender and age the user gave with their name (`--guest 佐藤:male`), if any."""
+    gender = next((g for name, g in hints.genders if _same_person(name, speaker.name)), speaker.gender)
+    age = next((a for name, a in hints.ages if _same_person(name, speaker.name)), speaker.age)
+    return replace(speaker, gender=gender, age=age)
+
+
+def _same_person(hinted: str, name: str) -> bool:
+    """A hint names a person as the user knows them, a speaker as the transcript does: 佐藤 is also 佐藤健."""
+    shorter = min(len(hinted), len(name))
+    return hinted == name or (shorter >= 2 and (name.startswith(hinted) or hinted.startswith(name)))
 
 
 def host_probabilities(

@@ -406,3 +406,22 @@ def test_two_voices_alternate_at_speech_to_text_segments() -> None:
     script = attribute(parse_transcript(text, source="asa.txt"))
     assert [script.speakers[t.speaker].role for t in script.turns] == ["host", "guest"] * 4
     assert "00:01" not in "".join(t.text for t in script.turns)
+
+
+def test_hints_give_genders_and_ages_to_the_people_they_name() -> None:
+    hints = Hints(
+        hosts=("山口",),
+        guests=("森田", "小池"),
+        genders=(("山口", "female"), ("森田", "male")),
+        ages=(("森田", "older"),),
+    )
+    utterances = (
+        Utterance("森田さん、新しい店の評判はどうですか？", 1, label="山口"),
+        Utterance("おかげさまで、週末は予約で埋まっています。", 2, label="森田健"),
+        Utterance("小池さんはいかがですか？", 3, label="山口"),
+        Utterance("私は厨房にいるので、お客様の顔が見えないのが少し寂しいです。", 4, label="小池"),
+    )
+    script = attribute(Transcript("店", utterances), hints)
+    traits = {s.name: (s.gender, s.age) for s in script.speakers.values()}
+    # 森田 is 森田健 as the transcript writes him; 小池 was given no gender, so none is made up.
+    assert traits == {"山口": ("female", None), "森田健": ("male", "older"), "小池": (None, None)}
