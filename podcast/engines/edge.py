@@ -17,6 +17,7 @@ from xml.sax.saxutils import unescape
 
 from ..errors import EngineError
 from ..model import Clip, Voice, WordTime
+from . import VoiceListing
 
 # (short name, locale, gender): the Japanese voices and the multilingual ones that also read Japanese.
 BUNDLED_VOICES = [
@@ -152,6 +153,10 @@ class EdgeEngine:
 
     def voices(self) -> list[str]:
         return [short for short, _, _ in BUNDLED_VOICES]
+
+    def listing(self) -> list[VoiceListing]:
+        """The bundled voices with their genders: what casting goes by, offline (the live list may differ)."""
+        return [VoiceListing(short, locale, gender) for short, locale, gender in BUNDLED_VOICES]
 
     def fingerprint(self, voice: Voice) -> str:
         return f"edge-tts {self._version}|{voice.name}|rate={voice.rate}|pitch={voice.pitch}|volume={voice.volume}"
