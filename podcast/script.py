@@ -69,13 +69,15 @@ def parse_script(text: str, *, source: str) -> Script:
     # Unknown keys anywhere are ignored on purpose (unlike voices.yaml): people annotate scripts
     # with notes, confidence and the like, and the format promises that extra keys are fine.
     top = _pairs(root, source)
-    title = _required_text(
-        top,
-        "title",
-        root,
-        source,
-        "missing title: (add `title: <episode title>` at the top)",
-        "title is empty (write the episode title)",
+    title = visible(  # an invisible bidi override would scramble the title in podcast apps
+        _required_text(
+            top,
+            "title",
+            root,
+            source,
+            "missing title: (add `title: <episode title>` at the top)",
+            "title is empty (write the episode title)",
+        )
     )
     if "speakers" not in top:
         raise _error(source, root, "missing speakers: (declare each id, e.g. `host: {name: 聞き手, role: host}`)")
@@ -142,11 +144,11 @@ def _speakers(node: Node, source: str) -> dict[str, Speaker]:
         gender: Gender | None = None
         age: Age | None = None
         if isinstance(value, ScalarNode):
-            name = _text(value, source, f"speaker '{sid}'") or sid
+            name = visible(_text(value, source, f"speaker '{sid}'")) or sid
         elif isinstance(value, MappingNode):
             fields = _pairs(value, source)
             if "name" in fields:
-                name = _text(fields["name"][1], source, f"speaker '{sid}': name") or sid
+                name = visible(_text(fields["name"][1], source, f"speaker '{sid}': name")) or sid
             if "role" in fields:
                 role_node = fields["role"][1]
                 role_text = _text(role_node, source, f"speaker '{sid}': role")
@@ -184,7 +186,7 @@ def _chapter(node: Node, number: int, speakers: dict[str, Speaker], source: str)
     fields = _pairs(node, source)
     missing = f"chapter {number}: missing title: (add `title: <chapter title>`)"
     empty = f"chapter {number}: title is empty (write the chapter title)"
-    title = _required_text(fields, "title", node, source, missing, empty)
+    title = visible(_required_text(fields, "title", node, source, missing, empty))
     turns_node = fields["turns"][1] if "turns" in fields else None
     if turns_node is None or _is_null(turns_node):
         return Chapter(title=title, turns=())
@@ -302,7 +304,7 @@ def _text(node: Node, source: str, what: str) -> str:
         raise _error(
             source, node, f"{what}: expected text, got a {'list' if isinstance(node, SequenceNode) else 'mapping'}"
         )
-    return "" if _is_null(node) else visible(str(node.value)).strip()
+    return "" if _is_null(node) else str(node.value).strip()
 
 
 def _is_null(node: Node) -> bool:

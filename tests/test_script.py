@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from podcast.errors import AssemblyError, TranscriptError
 from podcast.model import Chapter, Script, Speaker, Turn
 from podcast.script import MAX_ALIASES, dump_script, load_script, parse_script, write_script
+from podcast.text import visible
 
 SRC = "script.yaml"
 HOST = Speaker("host", "聞き手", "host")
@@ -363,12 +364,14 @@ def test_round_trip_tricky_text(text: str) -> None:
 
 
 _texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40).map(str.strip).filter(bool)
+# Titles and names lose zero-width and bidi characters on reading (tested below); what is left round-trips.
+_names = _texts.map(visible).map(str.strip).filter(bool)
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    title=_texts,
-    names=st.lists(_texts, min_size=1, max_size=3, unique=True),
+    title=_names,
+    names=st.lists(_names, min_size=1, max_size=3, unique=True),
     texts=st.lists(_texts, min_size=1, max_size=5),
     line=st.none() | st.integers(min_value=1, max_value=10**6),
     review=st.booleans(),
@@ -376,7 +379,7 @@ _texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size
 def test_round_trip_property(title: str, names: list[str], texts: list[str], line: int | None, review: bool) -> None:
     speakers = {name: Speaker(name, name, "guest") for name in names}
     turns = tuple(Turn(names[i % len(names)], text, line=line, review=review) for i, text in enumerate(texts))
-    s = Script(title, speakers, (Chapter(title, turns), Chapter(texts[0], ())), source=SRC)
+    s = Script(title, speakers, (Chapter(title, turns), Chapter(names[0], ())), source=SRC)
     assert parse_script(dump_script(s), source=SRC) == s
 
 
