@@ -134,6 +134,14 @@ def split_command(
     counts = Counter(turn.speaker for turn in turns)
     people, chapters = _count(len(script.speakers), "speaker"), _count(len(script.chapters), "chapter")
     typer.echo(f"Wrote {output}: {people}, {_count(len(turns), 'turn')}, {chapters}")
+    if script.dropped and not quiet:
+        first = ", ".join(f"line {n} 「{text[:20]}{'…' if len(text) > 20 else ''}」" for n, text in script.dropped[:3])
+        more = " …" if len(script.dropped) > 3 else ""
+        typer.echo(
+            f"Not voiced: {_count(len(script.dropped), 'line')} taken for page chrome ({first}{more}); "
+            f"listed at the top of {output}",
+            err=True,
+        )
     for sid, speaker in script.speakers.items():
         typer.echo(f"  {sid:<10} {speaker.name} ({speaker.role}): {counts[sid]} turns")
     review = [turn for turn in turns if turn.review]
