@@ -54,6 +54,7 @@ class Lexicon:
     sources: dict[str, str] = field(default_factory=dict)  # surface -> "bundled" or the user's file
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)  # every surface, longest first
     folded: dict[str, str] = field(init=False, repr=False, compare=False)  # casefold -> surface, mixed case only
+    bare: dict[str, str] = field(init=False, repr=False, compare=False)  # casefold, hyphen dropped -> surface
 
     def __post_init__(self) -> None:
         surfaces = sorted(self.entries, key=lambda s: (-len(s), s))
@@ -61,11 +62,14 @@ class Lexicon:
         object.__setattr__(self, "pattern", re.compile("|".join(alternatives)))
         mixed = {s.casefold(): s for s in surfaces if _ignores_case(s)}
         object.__setattr__(self, "folded", mixed)
+        object.__setattr__(self, "bare", {s.replace("-", "").casefold(): s for s in reversed(surfaces) if "-" in s})
 
     def surface_of(self, matched: str) -> str:
-        """The entry a pattern match belongs to (matches may differ in case or hyphen)."""
+        """The entry a pattern match belongs to (matches may differ in case or hyphen, or lack the hyphen)."""
         key = _unify_hyphens(matched)
-        return key if key in self.entries else self.folded[key.casefold()]
+        if key in self.entries:
+            return key
+        return self.folded.get(key.casefold()) or self.bare[key.casefold()]
 
     def source_of(self, surface: str) -> str:
         """Where an entry came from: "bundled", a file, or "lexicon" for one built in code."""
@@ -263,7 +267,8 @@ def _read_entries(path: Path) -> dict[str, str]:
 
 def _surface_pattern(surface: str) -> str:
     """Regex for one surface: hyphen variants alike, Latin ends only on word boundaries."""
-    body = "".join(f"[{_HYPHENS}]" if ch == "-" else re.escape(ch) for ch in surface)
+    # A hyphen may be left out: GPT5 is GPT-5 to anyone reading it (and speech recognisers write it so).
+    body = "".join(f"[{_HYPHENS}]?" if ch == "-" else re.escape(ch) for ch in surface)
     if _ignores_case(surface):
         body = f"(?i:{body})"
     # 「AI」 must not fire inside 「OpenAI」 or 「AIR」; Japanese surfaces match anywhere.

@@ -39,6 +39,7 @@ FAKE_VOICES = "engine: fake\nfake:\n  pool: [low, mid, high]\n"
         ("OpenAIのGPT-5", "おーぷん・えーあいのジーピーティーファイブ"),
         ("ＯｐｅｎＡＩとＧＰＴ－５", "おーぷん・えーあいとジーピーティーファイブ"),  # full-width Latin folded first
         ("GPT‐5とGPT-50", "ジーピーティーファイブとジーピーティー-五十"),  # hyphen variants; -50 is not -5
+        ("GPT5とGPT50とDALLE", "ジーピーティーファイブとGPT50とダリ"),  # the hyphen left out; GPT50 is no entry
         ("AIとOpenAIとAIR", "エーアイとおーぷん・えーあいとAIR"),  # AI only as a whole word
         ("openaiもOPENAIも", "おーぷん・えーあいもおーぷん・えーあいも"),  # mixed-case names match any case
         ("aiとIt", "aiとIt"),  # capital acronyms match only in capitals
