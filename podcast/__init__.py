@@ -6,7 +6,23 @@ from .channel import Channel, init_channel
 from .engines import VoiceListing
 from .errors import AssemblyError, ConfigError, EngineError, PodcastError, TranscriptError
 from .feed import PublishedEpisode
-from .model import Chapter, ChapterMark, Clip, Cue, Episode, Hints, Script, Speaker, Turn, Utterance, Voice
+from .model import (
+    AGES,
+    GENDERS,
+    Age,
+    Chapter,
+    ChapterMark,
+    Clip,
+    Cue,
+    Episode,
+    Gender,
+    Hints,
+    Script,
+    Speaker,
+    Turn,
+    Utterance,
+    Voice,
+)
 from .pipeline import (
     build_episode,
     list_voices,
@@ -25,6 +41,9 @@ from .voices import init_voices
 from .writers import format_clock, format_timestamp
 
 __all__ = [
+    "AGES",
+    "GENDERS",
+    "Age",
     "AssemblyError",
     "Chapter",
     "Channel",
@@ -35,6 +54,7 @@ __all__ = [
     "EngineError",
     "Episode",
     "Feed",
+    "Gender",
     "HeardSentence",
     "Hints",
     "Lexicon",

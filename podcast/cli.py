@@ -21,6 +21,10 @@ import typer
 from rich.console import Console
 
 from . import (
+    AGES,
+    GENDERS,
+    Age,
+    Gender,
     Hints,
     PodcastError,
     ProgressReporter,
@@ -117,19 +121,32 @@ def split_command(
         int | None, typer.Option("--speakers", min=2, max=50, help="How many people speak, hosts included.")
     ] = None,
     host: Annotated[
-        list[str] | None, typer.Option("--host", help="The interviewer's name (repeat for co-hosts).")
+        list[str] | None,
+        typer.Option("--host", help="The interviewer's name: NAME or NAME:female / NAME:male (repeat for co-hosts)."),
     ] = None,
-    guest: Annotated[list[str] | None, typer.Option("--guest", help="A guest's name (repeat for each guest).")] = None,
+    guest: Annotated[
+        list[str] | None,
+        typer.Option("--guest", help="A guest's name, as NAME or NAME:male / NAME:female (repeat for each guest)."),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Split a transcript into speaker turns and write an editable script file."""
-    hosts, guests = tuple(_hint_names(host, "--host")), tuple(_hint_names(guest, "--guest"))
+    hinted_hosts, hinted_guests = _hint_people(host, "--host"), _hint_people(guest, "--guest")
+    hosts, guests = tuple(p.name for p in hinted_hosts), tuple(p.name for p in hinted_guests)
     if speakers is not None and len(hosts) + len(guests) > speakers:
         raise typer.BadParameter(
             f"{len(hosts) + len(guests)} names given for {speakers} speakers", param_hint="--speakers"
         )
+    hinted = hinted_hosts + hinted_guests
+    hints = Hints(
+        speakers=speakers,
+        hosts=hosts,
+        guests=guests,
+        genders=tuple((p.name, p.gender) for p in hinted if p.gender is not None),
+        ages=tuple((p.name, p.age) for p in hinted if p.age is not None),
+    )
     with reported(quiet=quiet):
-        script = split(transcript, output, Hints(speakers=speakers, hosts=hosts, guests=guests))
+        script = split(transcript, output, hints)
     turns = script.turns
     counts = Counter(turn.speaker for turn in turns)
     people, chapters = _count(len(script.speakers), "speaker"), _count(len(script.chapters), "chapter")
@@ -143,7 +160,14 @@ def split_command(
             err=True,
         )
     for sid, speaker in script.speakers.items():
-        typer.echo(f"  {sid:<10} {speaker.name} ({speaker.role}): {counts[sid]} turns")
+        traits = ", ".join(t for t in (speaker.role, speaker.gender, speaker.age) if t)
+        typer.echo(f"  {sid:<10} {speaker.name} ({traits}): {counts[sid]} turns")
+    unsaid = [sid for sid, speaker in script.speakers.items() if speaker.gender is None]
+    if unsaid:
+        typer.echo(
+            f"Say who is female or male for a voice that fits: add gender: female or gender: male to "
+            f"{', '.join(unsaid)} under speakers: in {output}"
+        )
     review = [turn for turn in turns if turn.review]
     if review:
         typer.echo(f"Check {len(review)} turns whose speaker is a guess (review: true in the file):")
@@ -152,12 +176,33 @@ def split_command(
     typer.echo(f"Edit it, then: podcast render {output}")
 
 
-def _hint_names(names: list[str] | None, option: str) -> list[str]:
-    """Names as given on the command line, stripped; an empty one is a usage error."""
-    cleaned = [unicodedata.normalize("NFKC", name).strip() for name in names or []]
-    if any(not name for name in cleaned):
-        raise typer.BadParameter("a name cannot be empty", param_hint=option)
-    return cleaned
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Person:
+    """One --host or --guest: NAME, optionally with :female or :male and :young, :adult or :older."""
+
+    name: str
+    gender: Gender | None
+    age: Age | None
+
+
+def _hint_people(values: list[str] | None, option: str) -> list[_Person]:
+    """--host/--guest values parsed (NFKC, so a full-width colon works too); a bad one is a usage error."""
+    people = []
+    for value in values or []:
+        name, *traits = (part.strip() for part in unicodedata.normalize("NFKC", value).split(":"))
+        if not name:
+            raise typer.BadParameter("a name cannot be empty", param_hint=option)
+        genders = [g for g in GENDERS if g in (t.lower() for t in traits)]
+        ages = [a for a in AGES if a in (t.lower() for t in traits)]
+        unknown = [t for t in traits if t.lower() not in (*GENDERS, *AGES)]
+        if unknown or len(genders) > 1 or len(ages) > 1:
+            raise typer.BadParameter(
+                f"'{value}': after the name write female or male, and optionally young, adult or older "
+                f"(e.g. {name}:male:older)",
+                param_hint=option,
+            )
+        people.append(_Person(name, genders[0] if genders else None, ages[0] if ages else None))
+    return people
 
 
 @app.command("render")
@@ -326,9 +371,13 @@ def voices_command(
     with reported():
         listing = asyncio.run(list_voices(engine, lang=lang))
     width = max((len(v.name) for v in listing), default=0)
-    for voice in listing:
-        typer.echo(f"{voice.name:<{width}}  {voice.locale:<6}  {voice.gender}".rstrip())
+    note_width = max((len(v.note) for v in listing), default=0)
+    for v in listing:
+        close = "too alike: " + ", ".join(v.close) if v.close else ""
+        typer.echo(f"{v.name:<{width}}  {v.locale:<6}  {v.gender:<6}  {v.note:<{note_width}}  {close}".rstrip())
     typer.echo(f"{_count(len(listing), 'voice')}; put one under speakers: or pool: in voices.yaml")
+    if any(v.close for v in listing):
+        typer.echo("Voices too alike measure as one person (benchmarks/voices.md): cast them in different episodes")
 
 
 @app.command("feed")

@@ -16,7 +16,7 @@ from . import assemble
 from .attribution import attribute
 from .cache import ClipCache
 from .chaptering import make_chapters
-from .engines import VoiceListing, get_engine, resolve_engine
+from .engines import VoiceListing, get_engine, resolve_engine, voice_catalog
 from .engines import list_voices as engine_voices
 from .episode_dir import META_FILE, Placement, check_slug, episode_id, meta_text, place_episode
 from .errors import AssemblyError
@@ -27,7 +27,7 @@ from .script import dump_script, load_script, parse_script, write_script
 from .synth import Progress, check_voices, synthesize_script
 from .timing import StageClock
 from .transcript import parse_transcript, read_transcript
-from .voices import assign_voices, load_voices
+from .voices import assign_voices, close_voices, load_voices
 from .writers import get_writer, tag_mp3
 
 SCRIPT_SUFFIXES = (".yaml", ".yml")  # anything else is read as a transcript, unless it has a script's shape
@@ -105,7 +105,8 @@ async def build_episode(
     config = load_voices(voices_path)
     engine_name = await resolve_engine(engine or config.engine)  # `auto`: edge if reachable, else kokoro
     speech = get_engine(engine_name)
-    voices = assign_voices(config, script.speakers, engine_name)
+    genders = {listing.name: listing.gender for listing in voice_catalog(engine_name)}  # cast to fit each speaker
+    voices = assign_voices(config, script.speakers, engine_name, genders=genders)
     check_voices(speech, voices, source=config.source)
     lexicon = load_lexicon(readings_path)
 
@@ -152,8 +153,11 @@ async def readings_report(
 
 
 async def list_voices(engine: str | None = None, *, lang: str | None = None) -> list[VoiceListing]:
-    """The `podcast voices` list: what an engine offers (default: the engine voices.yaml names)."""
-    return await engine_voices(await resolve_engine(engine or load_voices(None).engine), lang=lang)
+    """The `podcast voices` list: what an engine offers (default: the engine voices.yaml names), each with the
+    voices measured too alike to share an episode with it."""
+    name = await resolve_engine(engine or load_voices(None).engine)
+    listing = await engine_voices(name, lang=lang)
+    return [dataclasses.replace(voice, close=close_voices(name, voice.name)) for voice in listing]
 
 
 def render(input_path: Path, **options: Any) -> Episode:

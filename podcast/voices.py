@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -34,6 +37,10 @@ _PROSODY = {  # key: (unit, example, lowest, highest)
 }
 SPEED_RANGE = (0.5, 2.0)  # kokoro and openjtalk: beyond it words blur or drag
 HALF_TONE_RANGE = (-12.0, 12.0)  # openjtalk, semitones: an octave either way; past it mei stops sounding human
+# Cosine similarity of resemblyzer speaker embeddings at or above which two voices pass for one person: the same
+# voice across sentences measures 0.91-0.96, different people usually under 0.75 (benchmarks/voices.md).
+SIMILAR = 0.75
+SIMILARITY_FILE = "similarity.json"  # podcast/data/voices: every pair of an engine's voices, by benchmarks/voices.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,52 +181,143 @@ def _number(spec: dict[str, Any], key: str, default: float, bounds: tuple[float,
     return float(value)
 
 
-def assign_voices(config: VoiceConfig, speakers: dict[str, Speaker], engine: str) -> dict[str, Voice]:
-    """A voice per speaker: by id, then name, then role, then the next unused voice of the pool."""
+def assign_voices(
+    config: VoiceConfig, speakers: dict[str, Speaker], engine: str, *, genders: Mapping[str, str] | None = None
+) -> dict[str, Voice]:
+    """A voice per speaker: by id or name as written; else the role's entry or the pool's first voice that fits
+    the speaker's gender and measures distinct from every voice already given.
+
+    genders: voice name -> "female" or "male" (any case), from the engine's listing; a voice not in it fits anyone.
+    """
     entries = config.speakers.get(engine, {})
-    pool = list(config.pools.get(engine, ()))
+    pool = config.pools.get(engine, ())
+    of = {name: gender.lower() for name, gender in (genders or {}).items() if gender}
     assigned: dict[str, Voice] = {}
     for speaker in speakers.values():
-        for key in (speaker.id, speaker.name, speaker.role):
-            if key in entries:
-                assigned[speaker.id] = entries[key]
-                break
-    taken = set(assigned.values())
+        # The user named this person: always honoured. A key that is a role name (the id "host" that split
+        # gives the interviewer, say) is the role's entry, below.
+        named = [entries[key] for key in (speaker.id, speaker.name) if key in entries and key not in ROLES]
+        if named:
+            assigned[speaker.id] = named[0]
     for speaker in speakers.values():
         if speaker.id in assigned:
             continue
-        free = [voice for voice in pool if voice not in taken]
-        if not free:
+        taken = list(assigned.values())
+        role_voice = entries.get(speaker.role)
+        # A role's entry is a default like the pool, so it too must fit and be free; co-hosts get the pool.
+        candidates = [role_voice] if role_voice is not None else []
+        candidates += [voice for voice in pool if voice not in taken and voice not in candidates]
+        if not candidates:
             raise ConfigError(
                 f"{config.source}: no voice left for speaker '{speaker.id}' on {engine} "
                 f"(add '{speaker.id}: {{voice: ...}}' under {engine}.speakers: or more voices under {engine}.pool:)"
             )
-        assigned[speaker.id] = free[0]
-        taken.add(free[0])
-    _warn_on_shared_voices(assigned, engine)
+        fitting = [v for v in candidates if speaker.gender is None or of.get(v.name, speaker.gender) == speaker.gender]
+        closeness = {v: max((_alike(engine, v, t) for t in taken), default=0.0) for v in candidates}
+        choice = _first_distinct(fitting or candidates, closeness)
+        if not fitting:
+            warnings.warn(
+                f"no {speaker.gender} voice left for speaker '{speaker.id}' on {engine}, so it gets {choice.name} "
+                f"(add a {speaker.gender} voice under {engine}.pool: in voices.yaml; `podcast voices` lists them)",
+                stacklevel=2,
+            )
+        assigned[speaker.id] = choice
+    _warn_on_alike_voices(assigned, engine)
     return assigned
 
 
-def _warn_on_shared_voices(assigned: dict[str, Voice], engine: str) -> None:
-    """Two speakers with the same voice and prosody are indistinguishable to a listener."""
-    seen: dict[Voice, str] = {}
-    for speaker_id, voice in assigned.items():
-        if voice in seen:
-            warnings.warn(
-                f"speakers '{seen[voice]}' and '{speaker_id}' share the voice {voice.name} on {engine}; "
-                "listeners will not tell them apart",
-                stacklevel=3,
-            )
-        seen.setdefault(voice, speaker_id)
+def _first_distinct(voices: list[Voice], closeness: dict[Voice, float]) -> Voice:
+    """The first voice not too alike any given so far, else the least alike."""
+    distinct = [voice for voice in voices if closeness[voice] < SIMILAR]
+    return distinct[0] if distinct else min(voices, key=closeness.__getitem__)
+
+
+def _alike(engine: str, a: Voice, b: Voice) -> float:
+    """similarity() with an unmeasured pair of different voices taken as distinct."""
+    value = similarity(engine, a, b)
+    return 0.0 if value is None else value
+
+
+def _warn_on_alike_voices(assigned: dict[str, Voice], engine: str) -> None:
+    """Two speakers whose voices measure as one person are indistinguishable to a listener."""
+    ids = list(assigned)
+    for i, first in enumerate(ids):
+        for second in ids[i + 1 :]:
+            a, b = assigned[first], assigned[second]
+            if a == b:
+                warnings.warn(
+                    f"speakers '{first}' and '{second}' share the voice {a.name} on {engine}; "
+                    "listeners will not tell them apart",
+                    stacklevel=3,
+                )
+                continue
+            value = similarity(engine, a, b)
+            if value is not None and value >= SIMILAR:
+                warnings.warn(
+                    f"speakers '{first}' and '{second}' sound alike on {engine}: {_describe(a)} and {_describe(b)} "
+                    f"measure {value:.2f} (two people measure under {SIMILAR}); give one another voice in voices.yaml",
+                    stacklevel=3,
+                )
+
+
+def _describe(voice: Voice) -> str:
+    """A voice as voices.yaml would write it, prosody only where it is not the default: `mei (half_tone -5)`."""
+    changed = [
+        f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+        for key, value, default in (
+            ("speed", voice.speed, 1.0),
+            ("half_tone", voice.half_tone, 0.0),
+            ("rate", voice.rate, "+0%"),
+            ("pitch", voice.pitch, "+0Hz"),
+            ("volume", voice.volume, "+0%"),
+        )
+        if value != default
+    ]
+    return f"{voice.name} ({', '.join(changed)})" if changed else voice.name
+
+
+@functools.cache
+def measured_similarities() -> dict[str, dict[frozenset[str], float]]:
+    """engine -> {pair of voice names: similarity}, as benchmarks/voices.py measured and shipped them."""
+    path = files("podcast") / "data" / "voices" / SIMILARITY_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        engine: {frozenset(pair.split(" ")): float(value) for pair, value in pairs.items()}
+        for engine, pairs in data["engines"].items()
+    }
+
+
+def similarity(engine: str, a: Voice, b: Voice) -> float | None:
+    """How alike two voices sound on a speaker-embedding model, 1.0 for one person; None where not measured."""
+    if a == b:
+        return 1.0
+    table = measured_similarities().get(engine)
+    if table is None:
+        return None
+    if a.name == b.name:  # a speed or pitch change alone measured 0.86-0.98: the same person (voices.md)
+        return 1.0
+    return table.get(frozenset((a.name, b.name)))
+
+
+def close_voices(engine: str, name: str) -> tuple[str, ...]:
+    """The voices of engine measured too alike to share an episode with name, most alike first."""
+    pairs = measured_similarities().get(engine, {})
+    close = [
+        (value, other) for pair, value in pairs.items() if name in pair and value >= SIMILAR for other in pair - {name}
+    ]
+    return tuple(other for _, other in sorted(close, reverse=True))
 
 
 __all__ = [
     "ROLES",
+    "SIMILAR",
     "VoiceConfig",
     "assign_voices",
     "bundled_voices_path",
+    "close_voices",
     "init_voices",
     "load_voices",
     "merge_voices",
     "parse_voices",
+    "similarity",
 ]

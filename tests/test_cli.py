@@ -281,3 +281,96 @@ def test_split_rejects_bad_hints(tmp_path: Path, extra: list[str], message: str)
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "s.yaml").exists()
+
+
+def test_split_hints_say_gender_and_the_summary_asks_for_the_rest(tmp_path: Path) -> None:
+    transcript = tmp_path / "t.txt"
+    transcript.write_text(
+        "朝の店\n\n山口：森田さん、開店は何時ですか？\n森田：七時です。パンが焼き上がるのがちょうどその頃なので。\n"
+        "山口：小池さんはいかがですか？\n小池：私は仕込みがあるので五時には来ています。\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "s.yaml"
+    args = ["split", str(transcript), "-o", str(out), "--host", "山口：female", "--guest", "森田:male:older"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "山口 (host, female): 2 turns" in result.output and "森田 (guest, male, older): 1 turns" in result.output
+    sid = next(line.split()[0] for line in result.output.splitlines() if "小池 (guest)" in line)
+    asked = f"add gender: female or gender: male to {sid} under speakers: in {out}\n"
+    assert asked in result.output and result.output.count("add gender:") == 1
+    written = out.read_text(encoding="utf-8")
+    assert "{name: 山口, role: host, gender: female}" in written
+    assert "{name: 森田, role: guest, gender: male, age: older}" in written
+    everyone = runner.invoke(app, [*args, "--guest", "小池:female"])
+    assert everyone.exit_code == 0 and "add gender:" not in everyone.output
+
+
+@pytest.mark.parametrize(
+    ("hint", "message"),
+    [
+        ("森田:man", "'森田:man': after the name write female or male, and optionally young, adult or older"),
+        ("森田:male:female", "'森田:male:female': after the name write female or male"),
+        (":male", "a name cannot be empty"),
+    ],
+)
+def test_split_rejects_bad_gender_hints(tmp_path: Path, hint: str, message: str) -> None:
+    transcript = tmp_path / "t.txt"
+    transcript.write_text("題\n\nいつですか？\n昨日です。\n", encoding="utf-8")
+    result = runner.invoke(app, ["split", str(transcript), "-o", str(tmp_path / "s.yaml"), "--guest", hint])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.replace("│", " ").split())
+    assert not (tmp_path / "s.yaml").exists()
+
+
+@pytest.mark.parametrize("engine", ["kokoro", "openjtalk"])
+def test_voices_lists_gender_and_the_voices_too_alike(engine: str) -> None:
+    from podcast.engines import voice_catalog
+    from podcast.voices import close_voices
+
+    result = runner.invoke(app, ["voices", "--engine", engine])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for voice in voice_catalog(engine):
+        line = next(line for line in lines if line.split()[0] == voice.name)
+        assert voice.gender in line.split()
+        close = close_voices(engine, voice.name)
+        assert line.endswith("too alike: " + ", ".join(close)) if close else "too alike" not in line
+    assert f"{len(voice_catalog(engine))} voices; put one under speakers: or pool: in voices.yaml" in lines
+
+
+TWO_MEN = """\
+title: 工房の一日
+speakers:
+  host: {name: 岡田, role: host}
+  mori: {name: 森, role: guest, gender: male}
+  tsuji: {name: 辻, role: guest, gender: male}
+chapters:
+  - title: はじめに
+    turns:
+      - {speaker: host, text: 今日はよろしくお願いします。}
+      - {speaker: mori, text: よろしくお願いします。木の話なら何時間でもできます。}
+      - {speaker: tsuji, text: 私も楽しみにしていました。}
+      - {speaker: host, text: 工房を始めたのはいつですか？}
+      - {speaker: mori, text: 十年前、古い倉庫を借りたのが始まりです。}
+      - {speaker: tsuji, text: 私が加わったのは去年の春です。}
+"""
+
+
+def test_two_men_get_male_voices_and_a_one_line_swap_remakes_only_one_of_them(tmp_path: Path) -> None:
+    from podcast import load_input
+    from podcast.engines.openjtalk import VOICES
+    from podcast.voices import assign_voices, bundled_voices_path, load_voices
+
+    script = tmp_path / "s.yaml"
+    script.write_text(TWO_MEN, encoding="utf-8")
+    first = render(str(script), "-o", str(tmp_path), "--engine", "openjtalk")  # --quiet: stderr empty, no warning
+    assert first["clips_synthesized"] == 6
+    # The cast that render made, made again the same way: both guests on male voices, nobody sharing.
+    genders = {name: v.gender for name, v in VOICES.items()}
+    cast = assign_voices(load_voices(bundled_voices_path()), load_input(script).speakers, "openjtalk", genders=genders)
+    assert [VOICES[cast[sid].name].gender for sid in ("mori", "tsuji")] == ["male", "male"]
+    assert len(set(cast.values())) == 3
+    voices = tmp_path / "voices.yaml"
+    voices.write_text("openjtalk:\n  speakers:\n    辻: {voice: m001}\n", encoding="utf-8")
+    swapped = render(str(script), "-o", str(tmp_path), "--engine", "openjtalk", "--voices", str(voices))
+    assert (swapped["clips_synthesized"], swapped["clips_cached"]) == (2, 4)  # 辻's two turns, and only those

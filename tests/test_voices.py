@@ -36,8 +36,8 @@ def test_lookup_order_is_id_then_name_then_role_then_pool() -> None:
     config = parse_voices(
         {
             "kokoro": {
-                "speakers": {"sam": "jm_kumo", "ブラッド": {"voice": "jf_nezumi"}, "host": {"voice": "jf_alpha"}},
-                "pool": ["jf_tebukuro"],
+                "speakers": {"sam": "jm_kumo", "ブラッド": {"voice": "jf_gongitsune"}, "host": {"voice": "jf_alpha"}},
+                "pool": ["jf_siwis"],
             }
         },
         source="v.yaml",
@@ -47,8 +47,8 @@ def test_lookup_order_is_id_then_name_then_role_then_pool() -> None:
     assert {k: v.name for k, v in voices.items()} == {
         "host": "jf_alpha",
         "sam": "jm_kumo",
-        "brad": "jf_nezumi",
-        "eve": "jf_tebukuro",
+        "brad": "jf_gongitsune",
+        "eve": "jf_siwis",
     }
 
 
@@ -164,3 +164,164 @@ def test_identical_edge_voice_and_prosody_warns_but_offsets_do_not() -> None:
         warnings.simplefilter("error")
         voices = assign_voices(apart, THREE, "edge")
     assert voices["brad"] == Voice("edge", "ja-JP-KeitaNeural", pitch="-15Hz")
+
+
+# --- casting by gender and by measured similarity ------------------------------------------------------------
+
+TABLE = {"fake": {frozenset(("a1", "a2")): 0.92, frozenset(("a1", "b1")): 0.40, frozenset(("a2", "b1")): 0.50}}
+FAKE_GENDERS = {"a1": "Female", "a2": "Female", "b1": "Male", "b2": "Male"}
+
+
+@pytest.fixture
+def measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An invented similarity table for the engine 'fake' (the shipped one is checked below)."""
+    monkeypatch.setattr("podcast.voices.measured_similarities", lambda: TABLE)
+
+
+def people(*spec: tuple[str, str, str | None]) -> dict[str, Speaker]:
+    return {sid: Speaker(sid, sid, role, gender) for sid, role, gender in spec}  # type: ignore[arg-type]
+
+
+def fake_config(pool: list[str], speakers: dict[str, str] | None = None) -> object:
+    return parse_voices({"fake": {"speakers": speakers or {}, "pool": pool}}, source="v.yaml")
+
+
+@pytest.mark.usefixtures("measured")
+@pytest.mark.parametrize(
+    ("lineup", "pool", "expected"),
+    [
+        pytest.param(
+            [("h", "host", None), ("g", "guest", None), ("k", "guest", None)],
+            ["a1", "a2", "b1", "b2"],
+            {"h": "a1", "g": "b1", "k": "b2"},
+            id="a2 measures as a1, so it is passed over",
+        ),
+        pytest.param(
+            [("h", "host", "female"), ("g", "guest", "male"), ("k", "guest", "male")],
+            ["a1", "b1", "a2", "b2"],
+            {"h": "a1", "g": "b1", "k": "b2"},
+            id="each gets the first voice of their gender",
+        ),
+        pytest.param(
+            [("h", "host", "male"), ("g", "guest", "female")],
+            ["a1", "b1"],
+            {"h": "b1", "g": "a1"},
+            id="a male host is not given the pool's first, female voice",
+        ),
+        pytest.param(
+            [("h", "host", None), ("g", "guest", "female")],
+            ["b1", "a2"],
+            {"h": "b1", "g": "a2"},
+            id="unmeasured pairs count as distinct",
+        ),
+    ],
+)
+def test_pool_gives_each_speaker_the_first_fitting_distinct_voice(
+    lineup: list[tuple[str, str, str | None]], pool: list[str], expected: dict[str, str]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cast = assign_voices(fake_config(pool), people(*lineup), "fake", genders=FAKE_GENDERS)  # type: ignore[arg-type]
+    assert {sid: voice.name for sid, voice in cast.items()} == expected
+
+
+@pytest.mark.usefixtures("measured")
+def test_a_role_entry_yields_to_gender_and_goes_to_one_speaker_of_the_role() -> None:
+    config = fake_config(["b1", "a2", "b2"], {"host": "a1"})
+    lineup = people(("h1", "host", "male"), ("h2", "host", None), ("g", "guest", None))
+    cast = assign_voices(config, lineup, "fake", genders=FAKE_GENDERS)  # type: ignore[arg-type]
+    # h1 is male, so the role's a1 is not his; h2 takes it; g may not have a2 (0.92 alike a1) while b2 is free.
+    assert {sid: voice.name for sid, voice in cast.items()} == {"h1": "b1", "h2": "a1", "g": "b2"}
+
+
+@pytest.mark.usefixtures("measured")
+def test_an_entry_by_id_or_name_is_honoured_whatever_the_gender() -> None:
+    config = fake_config(["b1"], {"g": "a1"})
+    cast = assign_voices(config, people(("g", "guest", "male")), "fake", genders=FAKE_GENDERS)  # type: ignore[arg-type]
+    assert cast["g"].name == "a1"
+
+
+@pytest.mark.usefixtures("measured")
+def test_voices_measured_alike_warn_with_the_figure() -> None:
+    config = fake_config([], {"g": "a1", "k": "a2"})
+    with pytest.warns(UserWarning) as caught:
+        assign_voices(config, people(("g", "guest", None), ("k", "guest", None)), "fake")  # type: ignore[arg-type]
+    assert [str(w.message) for w in caught] == [
+        "speakers 'g' and 'k' sound alike on fake: a1 and a2 measure 0.92 (two people measure under 0.75); "
+        "give one another voice in voices.yaml"
+    ]
+
+
+@pytest.mark.usefixtures("measured")
+def test_a_prosody_change_alone_does_not_make_another_person_on_a_measured_engine() -> None:
+    config = parse_voices({"fake": {"speakers": {"g": "b1", "k": {"voice": "b1", "speed": 1.2}}}}, source="v")
+    with pytest.warns(UserWarning, match=r"b1 and b1 \(speed 1.2\) measure 1.00"):
+        assign_voices(config, people(("g", "guest", None), ("k", "guest", None)), "fake")  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("measured")
+def test_no_voice_of_the_gender_left_warns_and_still_casts() -> None:
+    config = fake_config(["a1", "b1"])
+    lineup = people(("g", "guest", "male"), ("k", "guest", "male"))
+    with pytest.warns(UserWarning, match=r"no male voice left for speaker 'k' on fake, so it gets a1 \(add a male"):
+        cast = assign_voices(config, lineup, "fake", genders=FAKE_GENDERS)  # type: ignore[arg-type]
+    assert {sid: voice.name for sid, voice in cast.items()} == {"g": "b1", "k": "a1"}
+
+
+# --- the shipped table and the bundled casts ------------------------------------------------------------------
+
+LINEUPS = {
+    "three, nothing said": [("host", "host", None), ("guest1", "guest", None), ("guest2", "guest", None)],
+    "two male guests": [("host", "host", None), ("guest1", "guest", "male"), ("guest2", "guest", "male")],
+    "all male": [("host", "host", "male"), ("guest1", "guest", "male")],
+    "two of each": [
+        ("host", "host", "female"),
+        ("guest1", "guest", "male"),
+        ("guest2", "guest", "female"),
+        ("guest3", "guest", "male"),
+    ],
+    "four, nothing said": [("host", "host", None), *((f"guest{i}", "guest", None) for i in (1, 2, 3))],
+}
+
+
+@pytest.mark.parametrize("engine", ["kokoro", "openjtalk", "edge"])
+@pytest.mark.parametrize("lineup", list(LINEUPS))
+def test_bundled_cast_fits_every_gender_and_measures_distinct(engine: str, lineup: str) -> None:
+    from podcast.engines import voice_catalog
+    from podcast.voices import SIMILAR, similarity
+
+    genders = {v.name: v.gender.lower() for v in voice_catalog(engine)}
+    speakers = people(*LINEUPS[lineup])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "sound alike" and no "no male voice left"
+        cast = assign_voices(load_voices(bundled_voices_path()), speakers, engine, genders=genders)
+    for sid, speaker in speakers.items():
+        assert speaker.gender in (None, genders[cast[sid].name]), (sid, cast[sid].name)
+    voices = list(cast.values())
+    assert len(set(voices)) == len(voices)
+    for i, a in enumerate(voices):
+        for b in voices[i + 1 :]:
+            assert (similarity(engine, a, b) or 0.0) < SIMILAR, (a.name, b.name)
+
+
+@pytest.mark.parametrize("engine", ["kokoro", "openjtalk"])
+def test_the_shipped_table_measures_every_pair_of_offered_voices(engine: str) -> None:
+    from itertools import combinations
+
+    from podcast.engines import get_engine
+    from podcast.voices import measured_similarities
+
+    offered = get_engine(engine).voices()
+    assert set(measured_similarities()[engine]) == {frozenset(pair) for pair in combinations(offered, 2)}
+    assert all(0.0 < value < 1.0 for value in measured_similarities()[engine].values())
+
+
+@pytest.mark.parametrize("engine", ["kokoro", "openjtalk"])
+def test_each_offline_engine_has_two_distinct_voices_of_each_gender(engine: str) -> None:
+    from podcast.engines import voice_catalog
+    from podcast.voices import SIMILAR, measured_similarities
+
+    table = measured_similarities()[engine]
+    for gender in ("Female", "Male"):
+        names = [v.name for v in voice_catalog(engine) if v.gender == gender]
+        assert any(table[frozenset((a, b))] < SIMILAR for a in names for b in names if a != b), gender
