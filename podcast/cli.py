@@ -377,7 +377,7 @@ def voices_command(
         typer.echo(f"{v.name:<{width}}  {v.locale:<6}  {v.gender:<6}  {v.note:<{note_width}}  {close}".rstrip())
     typer.echo(f"{_count(len(listing), 'voice')}; put one under speakers: or pool: in voices.yaml")
     if any(v.close for v in listing):
-        typer.echo("Voices too alike measure as one person (benchmarks/voices.md): cast them in different episodes")
+        typer.echo("Voices too alike measure as one person (benchmarks/voices.md): never cast two in one episode")
 
 
 @app.command("feed")

@@ -402,7 +402,7 @@ def test_voices_command_for_an_offline_engine_and_an_unknown_one() -> None:
         "mei          ja-JP   Female  Open JTalk's mei",
         "mei_bright   ja-JP   Female  mei, alpha 0.65, 3 semitones lower",
         "5 voices; put one under speakers: or pool: in voices.yaml",
-        "Voices too alike measure as one person (benchmarks/voices.md): cast them in different episodes",
+        "Voices too alike measure as one person (benchmarks/voices.md): never cast two in one episode",
     ]
     result = CliRunner().invoke(app, ["voices", "--engine", "egde"])
     assert (result.exit_code, result.stderr) == (2, "Error: unknown engine 'egde' (did you mean 'edge'?)\n")
