@@ -36,12 +36,12 @@ FAKE_VOICES = "engine: fake\nfake:\n  pool: [low, mid, high]\n"
 @pytest.mark.parametrize(
     ("text", "spoken"),
     [
-        ("OpenAIのGPT-5", "おーぷん・えーあいのジーピーティーファイブ"),
-        ("ＯｐｅｎＡＩとＧＰＴ－５", "おーぷん・えーあいとジーピーティーファイブ"),  # full-width Latin folded first
+        ("OpenAIのGPT-5", "おーぷん・エーアイのジーピーティーファイブ"),
+        ("ＯｐｅｎＡＩとＧＰＴ－５", "おーぷん・エーアイとジーピーティーファイブ"),  # full-width Latin folded first
         ("GPT‐5とGPT-50", "ジーピーティーファイブとジーピーティー-五十"),  # hyphen variants; -50 is not -5
         ("GPT5とGPT50とDALLE", "ジーピーティーファイブとGPT50とダリ"),  # the hyphen left out; GPT50 is no entry
-        ("AIとOpenAIとAIR", "エーアイとおーぷん・えーあいとAIR"),  # AI only as a whole word
-        ("openaiもOPENAIも", "おーぷん・えーあいもおーぷん・えーあいも"),  # mixed-case names match any case
+        ("AIとOpenAIとAIR", "エーアイとおーぷん・エーアイとAIR"),  # AI only as a whole word
+        ("openaiもOPENAIも", "おーぷん・エーアイもおーぷん・エーアイも"),  # mixed-case names match any case
         ("aiとIt", "aiとIt"),  # capital acronyms match only in capitals
         ("ChatGPTとGPT", "チャットジーピーティーとジーピーティー"),  # longest entry first
         ("Y CombinatorとYC", "ワイコンビネーターとワイシー"),
@@ -104,6 +104,11 @@ def test_readings_reach_openjtalk_as_words() -> None:
     after = pyopenjtalk.g2p(apply_readings("OpenAIのGPT-5", BUNDLED), kana=True)
     assert before.startswith("オーピーイーエヌエーアイ")  # spelled letter by letter without the lexicon
     assert after == "オープン・エーアイノジーピーティーファイブ"
+    # A reading must not change the words after it (hiragana あい did: の人たち -> ノジンタチ, の話 -> ノバナシ).
+    assert (
+        pyopenjtalk.g2p(apply_readings("OpenAIの人たちの話", BUNDLED), kana=True)
+        == "オープン・エーアイノヒトタチノハナシ"
+    )
     assert pyopenjtalk.g2p(apply_readings("1〜3つのこと", BUNDLED), kana=True) == "ヒトツカラミッツノコト"
 
 
@@ -156,7 +161,7 @@ def test_user_file_overrides_bundled_and_local_file_is_found(tmp_path: Path, mon
     assert load_lexicon().entries == BUNDLED.entries  # no ./readings.yaml: bundled only
     write(tmp_path, "readings:\n  AI: じんこうちのう\n  星野: ほしの\n  'ON': オン\n")
     lexicon = load_lexicon()
-    assert lexicon.entries["AI"] == "じんこうちのう" and lexicon.entries["OpenAI"] == "おーぷん・えーあい"
+    assert lexicon.entries["AI"] == "じんこうちのう" and lexicon.entries["OpenAI"] == "おーぷん・エーアイ"
     assert lexicon.sources["星野"] == "readings.yaml" and lexicon.sources["OpenAI"] == "bundled"
     assert apply_readings("星野さんのAI", lexicon) == "ほしのさんのじんこうちのう"
     assert parse_lexicon(None, source="empty.yaml") == {}
@@ -198,7 +203,7 @@ def test_changing_an_entry_resynthesizes_only_sentences_with_it(fake_engine: Fak
         [
             "ジーピーティーファイブはどうですか?",
             "素晴らしいです。",
-            "おーぷん・えーあいのジーピーティーファイブです。",
+            "おーぷん・エーアイのジーピーティーファイブです。",
             "エーアイです。",
         ]
     )
@@ -207,7 +212,7 @@ def test_changing_an_entry_resynthesizes_only_sentences_with_it(fake_engine: Fak
     assert fake_engine.calls == []  # same readings: every clip from the cache
     run(Lexicon({**BUNDLED.entries, "GPT-5": "ジーピーティーご"}))
     assert sorted(text for text, _ in fake_engine.calls) == [
-        "おーぷん・えーあいのジーピーティーごです。",
+        "おーぷん・エーアイのジーピーティーごです。",
         "ジーピーティーごはどうですか?",
     ]
 
@@ -222,7 +227,7 @@ def test_render_keeps_spelling_in_files_and_sends_readings(fake_engine: FakeEngi
     )
     assert result.exit_code == 0, result.output
     spoken = {text for text, _ in fake_engine.calls}
-    assert "おーぷん・えーあいのジーピーティーファイブについて、ふたつ質問します。" in spoken
+    assert "おーぷん・エーアイのジーピーティーファイブについて、ふたつ質問します。" in spoken
     assert "エーアイはひとつからみっつのことに集中します。" in spoken
     assert "ノーションで二十五人が使っています。" in spoken
     summary = json.loads(result.stdout)
