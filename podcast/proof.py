@@ -133,6 +133,7 @@ class _Word:
     kana: str  # its katakana as the engine says it (_katakana of the frontend's reading)
     covered_by: str  # lexicon source, NUMBER_RULE, or ""
     content: bool  # False for particles, endings and punctuation: the judge's grammar, not the voice
+    shown: str = ""  # how to show its reading: a lexicon entry as written in readings.yaml, else the kana
 
 
 def check(
@@ -408,7 +409,7 @@ def _said_words(written: str, lexicon: Lexicon) -> list[_Word]:
         content = node["pos"] not in _FUNCTION_POS
         owner: object
         if piece.covered_by:
-            owner, word = piece, _Word(piece.written, kana, piece.covered_by, True)
+            owner, word = piece, _Word(piece.written, kana, piece.covered_by, True, piece.spoken)
         else:
             span = next((r for r in rewritten if r[0] < max(end, start + 1) and start < r[1]), None)
             owner = span if span is not None else len(words)
@@ -416,7 +417,7 @@ def _said_words(written: str, lexicon: Lexicon) -> list[_Word]:
             word = _Word(written_as, kana, NUMBER_RULE if span is not None else "", content)
         if words and owners[-1] is owner:
             last = words[-1]
-            words[-1] = _Word(last.written, last.kana + kana, last.covered_by, last.content or content)
+            words[-1] = _Word(last.written, last.kana + kana, last.covered_by, last.content or content, last.shown)
         else:
             words.append(word)
             owners.append(owner)
@@ -477,7 +478,7 @@ def _word_hearings(
         heard_text = heard.cut(min(spans), max(spans)) if spans else ""
         written = heard.written(min(spans), max(spans)) if spans else ""
         hearing = HeardWord(
-            word.written, word.kana, heard_text, word.covered_by, errors[index], size[index], word.content
+            word.written, word.shown or word.kana, heard_text, word.covered_by, errors[index], size[index], word.content
         )
         yield hearing, written
 
