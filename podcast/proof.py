@@ -16,6 +16,7 @@ import html
 import itertools
 import os
 import re
+import sys
 import unicodedata
 from base64 import urlsafe_b64encode
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ INSTALL_HINT = "pip install 'podcast[check]'"
 SAMPLE_RATE = 16_000  # Hz, what Whisper listens at
 CLIP_MS = 28_000  # sentences are heard in clips of at most this, cut between sentences: Whisper's window is 30 s
 PAD_MS = 200  # audio heard either side of a clip's sentences, at most half the gap to the neighbour
+RANDOM_SEED = 1  # for the recogniser's fallback sampling
 BEAM_SIZE = 5  # faster-whisper's default; greedy decoding mishears more and so flags more good sentences
 MISHEARD_SHARE = 0.5  # a word is misheard when at least this share of its kana came back different
 OVER = 0.2  # reading error rate past which a sentence counts as badly heard in the summary
@@ -328,6 +330,9 @@ def _transcribe(model: Any, audio_path: Path, cues: list[Cue], progress: Progres
     if not clips:
         return []
     bounds = [ms / 1000 for start, end, _ in clips for ms in (start, end)]
+    # When a clip decodes badly, faster-whisper retries it with sampling; a fixed seed makes a check of the same
+    # audio list the same sentences every time. (ctranslate2 comes with faster-whisper; it has no type hints.)
+    sys.modules["ctranslate2"].set_random_seed(RANDOM_SEED)
     segments, _info = model.transcribe(
         audio,
         language="ja",
