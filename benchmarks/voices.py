@@ -279,7 +279,7 @@ def default_casts(engine: str) -> list[tuple[str, dict[str, str], float, list[st
 class SeedResult:
     """The seed rendered with one engine's default cast."""
 
-    cast: list[tuple[str, str, str, str, str]]  # (id, name, role, gender, voice)
+    cast: list[tuple[str, str, str, str]]  # (id, role, gender, voice): no names, the seed is not quoted here
     turns: int  # turns rendered
     all_turns: int  # turns in the whole seed
     names: list[str]  # speaker ids, matrix order
@@ -341,7 +341,7 @@ def render_seed(engine: str, seed: Path, encoder: Any, *, turns: int = 0) -> See
             pieces[sid].append(audio[cue.start_ms * EMBED_RATE // 1000 : cue.end_ms * EMBED_RATE // 1000])
     names = [sid for sid in script.speakers if pieces[sid]]
     embeddings = np.stack([_embed(encoder, pieces[sid], EMBED_RATE)[0] for sid in names])
-    rows = [(sid, s.name, s.role, s.gender or "-", cast[sid].name) for sid, s in script.speakers.items()]
+    rows = [(sid, s.role, s.gender or "-", cast[sid].name) for sid, s in script.speakers.items()]
     seconds = [sum(len(p) for p in pieces[sid]) / EMBED_RATE for sid in names]
     return SeedResult(
         rows,
@@ -468,12 +468,12 @@ def write_report(
                 + f": {result.duration_s / 60:.1f} min of audio, rendered in {result.render_s / 60:.1f} min "
                 f"({result.clips_synthesized} turns synthesized, the rest from the cache).",
                 "",
-                "| speaker | name | role | gender | voice | speech measured |",
-                "|---|---|---|---|---|---:|",
+                "| speaker | role | gender | voice | speech measured |",
+                "|---|---|---|---|---:|",
             ]
             seconds = dict(zip(result.names, result.seconds, strict=True))
-            for sid, name, role, gender, voice in result.cast:
-                out.append(f"| {sid} | {name} | {role} | {gender} | {voice} | {seconds.get(sid, 0):.0f} s |")
+            for sid, role, gender, voice in result.cast:
+                out.append(f"| {sid} | {role} | {gender} | {voice} | {seconds.get(sid, 0):.0f} s |")
             out += ["", "| | " + " | ".join(result.names) + " |", "|---|" + "---:|" * len(result.names)]
             for i, a in enumerate(result.names):
                 cells = [
