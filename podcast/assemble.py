@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import os
-import subprocess
-import tempfile
 import threading
 import time
-import typing
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError, ThreadPoolExecutor
@@ -18,29 +13,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import imageio_ffmpeg
 import numpy as np
 
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # pydub warns at import that no ffmpeg is on PATH; we hand it one below
+    warnings.simplefilter("ignore")  # pydub warns at import that no ffmpeg is on PATH; trimming needs none
     from pydub import AudioSegment
     from pydub.silence import detect_leading_silence
 from scipy.signal import resample_poly
 
+from . import media
 from .cache import ClipCache, turn_key
-from .errors import AssemblyError
 from .loudness import (
     LEVELING,
     MAX_TRUE_PEAK_DBTP,
     PEAK_CEILING_DBTP,
     SAMPLE_RATE,
     level,
+    sample_count,
     true_peak_db,
 )
 from .model import ChapterMark, Clip, Cue, LeveledTurn, Script, SpokenTurn
 from .timing import StageClock
 
-BITRATE = "64k"  # MP3 CBR; constant bit rate keeps chapter seeking exact in every player
 PEAK_MARGIN_DB = 0.3  # extra headroom on a second pass
 PEAK_PASSES = 3  # encodes at most
 LEAD_IN_MS = 300  # silence before the first word
@@ -54,13 +48,10 @@ UNSPOKEN_GAP_MS = 400  # stands in for an unspoken stage note such as （笑）
 SILENCE_DBFS = -50.0  # below this a clip's edge counts as silence and is trimmed
 TRIM_KEEP_MS = 20  # keep this much of a trimmed edge so consonant onsets are not clipped
 WORKERS = os.cpu_count() or 1  # threads that level turns
-ENCODE_CHUNK_MS = 1_000  # audio handed to ffmpeg per write: how long an interrupted encode may take to notice
 LEVELING_VERSION = 1  # bump when join_turn or level change what a turn sounds like: cached turns are then redone
 
 # Everything that shapes a leveled turn besides its clips: part of its cache key.
 _LEVELING = f"leveling {LEVELING_VERSION}|{LEVELING}|{SENTENCE_GAP_MS}|{UNSPOKEN_GAP_MS}|{SILENCE_DBFS}|{TRIM_KEEP_MS}"
-pydub_ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-AudioSegment.converter = pydub_ffmpeg  # no system ffmpeg here; pydub must never look for one
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -90,18 +81,9 @@ class Mix:
             position = end
         yield np.zeros(self.length - position, np.int16)
 
-    @property
-    def samples(self) -> np.ndarray[Any, np.dtype[np.int16]]:
-        """The whole episode in one array (a full copy: for checks on short mixes)."""
-        return np.concatenate(list(self.pieces()))
-
 
 def _ms(samples: int) -> int:
     return samples * 1000 // SAMPLE_RATE
-
-
-def _samples(ms: int) -> int:
-    return ms * SAMPLE_RATE // 1000
 
 
 def trim_clip(clip: Clip) -> tuple[np.ndarray[Any, np.dtype[np.float32]], int]:
@@ -123,8 +105,8 @@ def speech_span(clip: Clip, lead_ms: int, length: int) -> tuple[int, int]:
     """Where the words lie in a trimmed clip of length samples: the engine's word times, else all of it."""
     if not clip.words:
         return 0, length
-    start = _samples(min(w.start_ms for w in clip.words) - lead_ms)
-    end = _samples(max(w.end_ms for w in clip.words) - lead_ms)
+    start = sample_count(min(w.start_ms for w in clip.words) - lead_ms)
+    end = sample_count(max(w.end_ms for w in clip.words) - lead_ms)
     start = min(max(0, start), length)
     return start, max(start, min(end, length))
 
@@ -144,10 +126,10 @@ def join_turn(turn_audio: SpokenTurn) -> JoinedTurn:
     position = 0
     for i, clip in enumerate(turn_audio.clips):
         if i > 0:
-            parts.append(np.zeros(_samples(SENTENCE_GAP_MS), np.float32))
+            parts.append(np.zeros(sample_count(SENTENCE_GAP_MS), np.float32))
             position += len(parts[-1])
         if clip is None:
-            audio = np.zeros(_samples(UNSPOKEN_GAP_MS), np.float32)
+            audio = np.zeros(sample_count(UNSPOKEN_GAP_MS), np.float32)
             start, end = 0, len(audio)
         else:
             audio, lead_ms = trim_clip(clip)
@@ -162,8 +144,7 @@ def join_turn(turn_audio: SpokenTurn) -> JoinedTurn:
 def level_turn(joined: JoinedTurn, ceiling_db: float = PEAK_CEILING_DBTP) -> LeveledTurn:
     """A joined turn leveled on its own, as 16-bit samples."""
     body = level(joined.samples, ceiling_db) if len(joined.samples) else joined.samples
-    pcm = (np.clip(body, -1.0, 1.0) * 32767.0).astype("<i2")
-    return LeveledTurn(pcm=pcm.tobytes(), sentence_spans=joined.sentence_spans, ceiling_db=ceiling_db)
+    return LeveledTurn(pcm=media.to_pcm16(body), sentence_spans=joined.sentence_spans, ceiling_db=ceiling_db)
 
 
 def mix(script: Script, spoken: list[SpokenTurn], signals: list[LeveledTurn] | None = None) -> Mix:
@@ -173,19 +154,19 @@ def mix(script: Script, spoken: list[SpokenTurn], signals: list[LeveledTurn] | N
     names = {sid: speaker.name for sid, speaker in script.speakers.items()}
     chapter_of = [i for i, chapter in enumerate(script.chapters) for _ in chapter.turns]
     gaps = [0] + [_gap_ms(spoken, chapter_of, index) for index in range(1, len(spoken))]
-    position = _samples(LEAD_IN_MS)
+    position = sample_count(LEAD_IN_MS)
     cues: list[Cue] = []
     chapter_starts: dict[int, int] = {}
     spans: list[tuple[int, int]] = []
     for index, (turn_audio, signal) in enumerate(zip(spoken, signals, strict=True)):
-        position += _samples(gaps[index])
+        position += sample_count(gaps[index])
         chapter_starts.setdefault(chapter_of[index], position)
         speaker = names.get(turn_audio.turn.speaker, turn_audio.turn.speaker)
         for (start, end), sentence in zip(signal.sentence_spans, turn_audio.sentences, strict=True):
             cues.append(Cue(_ms(position + start), _ms(position + end), speaker, sentence))
         spans.append((position, position + len(signal.pcm) // 2))
         position += len(signal.pcm) // 2
-    length = position + _samples(TAIL_MS)
+    length = position + sample_count(TAIL_MS)
     total_ms = _ms(length)
     starts = sorted(chapter_starts.items())
     chapters = []
@@ -233,7 +214,9 @@ def encode_episode(
             if attempt + 1 == PEAK_PASSES:
                 return result
             with clock.stage("loudness"):  # the true-peak check on the decoded file
-                hot = _hot_turns(pool, result, decode_mp3(path, result.length))
+                hot = _hot_turns(
+                    pool, result, media.decode_mp3(path, sample_rate=SAMPLE_RATE, expected_samples=result.length)
+                )
             if not hot:
                 return result
             ceilings = [signals[i].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB for i, peak in hot.items()]
@@ -281,7 +264,7 @@ def _prepare_turns(
 
 def _hot_turns(pool: ThreadPoolExecutor, result: Mix, decoded: np.ndarray[Any, np.dtype[np.int16]]) -> dict[int, float]:
     """Turns whose decoded true peak is over the limit, with that peak in dBTP."""
-    margin = _samples(20)  # the decoder's alignment is sample-exact; this only covers ringing at the edges
+    margin = sample_count(20)  # the decoder's alignment is sample-exact; this only covers ringing at the edges
 
     def peak(span: tuple[int, int]) -> float:
         start, end = span
@@ -293,84 +276,11 @@ def _hot_turns(pool: ThreadPoolExecutor, result: Mix, decoded: np.ndarray[Any, n
 
 def encode_mp3(mix: Mix, path: Path, *, cancelled: threading.Event | None = None) -> None:
     """Write the mix as a 44.1 kHz mono CBR MP3 at path (the caller renames it into place)."""
-    # Fed to pydub's ffmpeg turn by turn: pydub's export would first copy the episode into a WAV file.
-    command = [pydub_ffmpeg, "-y", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(mix.sample_rate)]
-    command += ["-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", BITRATE, "-f", "mp3", str(path)]
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: ffmpeg can never block on it while we write
-        try:
-            with _ffmpeg(command, stdin=subprocess.PIPE, stderr=errors) as encoder:
-                assert encoder.stdin is not None
-                try:
-                    for chunk in _chunks(mix.pieces(), 2 * _samples(ENCODE_CHUNK_MS)):
-                        if cancelled is not None and cancelled.is_set():
-                            break  # ffmpeg sees the end of its input and exits; the caller discards the file
-                        encoder.stdin.write(chunk)
-                    encoder.stdin.close()
-                except BrokenPipeError:
-                    pass  # ffmpeg stopped early; its exit code and message say why
-        except OSError as exc:
-            raise AssemblyError(f"{path}: could not run ffmpeg ({exc.strerror}); reinstall imageio-ffmpeg") from exc
-        errors.seek(0)
-        reason = errors.read().decode(errors="replace").strip().splitlines() or ["unknown error"]
+    media.encode_mp3(mix.pieces(), path, sample_rate=mix.sample_rate, cancelled=cancelled)
     _stop_if(cancelled)
-    if encoder.returncode != 0:
-        raise AssemblyError(f"{path}: could not encode MP3 ({reason[-1]}); check free space and permissions")
-
-
-def decode_mp3(path: Path, expected_samples: int = 0) -> np.ndarray[Any, np.dtype[np.int16]]:
-    """Samples of an MP3 file at SAMPLE_RATE, decoded by ffmpeg straight into one array (no ffprobe)."""
-    command = [pydub_ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(path)]
-    command += ["-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"]
-    buffer = bytearray(2 * expected_samples + 2 * SAMPLE_RATE)  # room for the codec's delay and padding
-    filled = 0
-    with _ffmpeg(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as decoder:
-        stdout = typing.cast(io.BufferedReader, decoder.stdout)  # Popen's pipes are buffered readers
-        while True:
-            if filled == len(buffer):
-                buffer.extend(bytes(len(buffer) // 2 + 2 * SAMPLE_RATE))
-            with memoryview(buffer) as view:
-                count = stdout.readinto(view[filled:])
-            if not count:
-                break
-            filled += count
-    if decoder.returncode != 0:
-        raise AssemblyError(f"{path}: ffmpeg could not decode the MP3 it wrote; check free space and rerun")
-    del buffer[filled - filled % 2 :]
-    return np.frombuffer(buffer, dtype=np.int16)
-
-
-def _ffmpeg(command: list[str], **streams: Any) -> subprocess.Popen[bytes]:
-    """Start ffmpeg in a session of its own.
-
-    Ctrl+C in a terminal signals the whole foreground process group: ffmpeg would die mid-file and the
-    render would report a failed encode. Alone in its session it hears only us: the render decides how
-    to stop, and stops it by closing its input.
-    """
-    return subprocess.Popen(command, start_new_session=True, **streams)
-
-
-def _chunks(pieces: Iterator[np.ndarray[Any, np.dtype[np.int16]]], size: int) -> Iterator[memoryview]:
-    """The bytes of pieces in slices of at most size bytes."""
-    for piece in pieces:
-        data = piece.data.cast("B")
-        for start in range(0, len(data), size):
-            yield data[start : start + size]
 
 
 def _stop_if(cancelled: threading.Event | None) -> None:
     """Raise CancelledError once the render that asked for this work has been interrupted."""
     if cancelled is not None and cancelled.is_set():
         raise CancelledError
-
-
-def measure_file(path: Path) -> dict[str, float]:
-    """Integrated loudness (LUFS) and true peak (dBTP) of an audio file, measured by ffmpeg's loudnorm."""
-    command = [pydub_ffmpeg, "-hide_banner", "-nostats", "-i", str(path)]
-    command += ["-af", "loudnorm=print_format=json", "-f", "null", "-"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    report = result.stderr[result.stderr.rfind("{") : result.stderr.rfind("}") + 1]
-    try:
-        values = json.loads(report)
-        return {"lufs": float(values["input_i"]), "true_peak_db": float(values["input_tp"])}
-    except (ValueError, KeyError) as exc:
-        raise AssemblyError(f"{path}: ffmpeg could not measure loudness") from exc

@@ -31,7 +31,8 @@ _TRUE_PEAK_FIR = firwin(48, 1 / _OVERSAMPLE, window=("kaiser", 5.0)).astype(np.f
 LEVELING = f"{SAMPLE_RATE}|{TURN_TARGET_LUFS}|{PEAK_CEILING_DBTP}|{LOWPASS_HZ}|{LIMITER_WINDOW_MS}"
 
 
-def _samples(ms: int) -> int:
+def sample_count(ms: int) -> int:
+    """How many samples ms milliseconds take at SAMPLE_RATE."""
     return ms * SAMPLE_RATE // 1000
 
 
@@ -39,7 +40,7 @@ def loudness(samples: np.ndarray[Any, np.dtype[np.float32]]) -> float:
     """Integrated loudness in LUFS (BS.1770); clips under one 400 ms block are measured looped."""
     if not np.any(samples):
         return -math.inf
-    block = _samples(400) + 1
+    block = sample_count(400) + 1
     if len(samples) < block:
         samples = np.tile(samples, block // len(samples) + 1)
     # No warnings.catch_warnings here: turns are leveled on several threads, and catch_warnings swaps the
@@ -74,7 +75,7 @@ def limit_peaks(
     if over.max(initial=0.0) <= ceiling:
         return samples
     need = np.minimum(1.0, ceiling / np.maximum(over, 1e-9))
-    window = _samples(LIMITER_WINDOW_MS)
+    window = sample_count(LIMITER_WINDOW_MS)
     # Holding the minimum over 2 windows, then averaging over one, never rises above what is needed.
     gain = uniform_filter1d(minimum_filter1d(need, 2 * window + 1), window + 1)
     limited: np.ndarray[Any, np.dtype[np.float32]] = (samples * gain).astype(np.float32)

@@ -12,7 +12,7 @@ import mutagen.id3._tags
 from mutagen import MutagenError
 
 from .errors import AssemblyError, ConfigError
-from .model import ChapterMark, Episode
+from .model import Episode
 
 CHAPTERS_VERSION = "1.2.0"  # Podcasting 2.0 JSON chapters spec version we follow
 ID3_VERSION = 3  # v2.3, not v2.4: Apple Podcasts, Windows and many car players read only v2.3 reliably
@@ -192,26 +192,3 @@ def tag_for_show(path: Path, *, show: str, cover: bytes, cover_mime: str) -> Non
         tags.save(path, v1=0, v2_version=ID3_VERSION)
     except (MutagenError, OSError) as exc:
         raise AssemblyError(f"{path}: cannot write ID3 tags ({exc}); render the episode again") from exc
-
-
-def read_chapters(path: Path) -> list[ChapterMark]:
-    """The ID3 chapters of an MP3, in table-of-contents order (by start time without a CTOC)."""
-    try:
-        tags = _id3.ID3(path)
-    except _id3.ID3NoHeaderError:
-        return []
-    except (MutagenError, OSError) as exc:
-        raise AssemblyError(f"{path}: cannot read ID3 tags ({exc}); check the file is an MP3") from exc
-    chaps = {frame.element_id: frame for frame in tags.getall("CHAP")}
-    order = sorted(chaps, key=lambda element_id: (chaps[element_id].start_time, element_id))
-    for toc in tags.getall("CTOC"):
-        if toc.flags & _id3.CTOCFlags.TOP_LEVEL:
-            order = [element_id for element_id in toc.child_element_ids if element_id in chaps]
-            break
-    marks = []
-    for element_id in order:
-        frame = chaps[element_id]
-        titles = frame.sub_frames.getall("TIT2")
-        title = str(titles[0].text[0]) if titles and titles[0].text else element_id
-        marks.append(ChapterMark(title=title, start_ms=int(frame.start_time), end_ms=int(frame.end_time)))
-    return marks

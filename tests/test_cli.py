@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from podcast.assemble import SAMPLE_RATE, decode_mp3, measure_file
 from podcast.cli import app
+from podcast.loudness import SAMPLE_RATE
 from podcast.text import is_speakable, spoken_text
-from podcast.writers import read_chapters
 
+from .audio import decode, measure_file, read_chapters
 from .conftest import FIXTURES, SEED
 from .test_writers import ffmetadata
 
@@ -51,7 +51,7 @@ def parse_vtt(text: str) -> list[tuple[int, int, str, str]]:
 def check_episode(summary: dict, *, turns: int) -> list[tuple[int, int, str, str]]:  # type: ignore[type-arg]
     """Everything the episode files promise, checked against the decoded audio."""
     audio = Path(summary["audio"])
-    samples = decode_mp3(audio)
+    samples = decode(audio)
     assert abs(len(samples) / SAMPLE_RATE - summary["duration_s"]) < 0.05
     # Chapters agree across the --json summary, chapters.json, the ID3 frames and ffmpeg's reading.
     starts = [c["start_s"] for c in summary["chapters"]]
@@ -206,7 +206,7 @@ def test_unwritable_output_folder_fails_before_synthesis(tmp_path: Path) -> None
 def test_failed_encode_keeps_the_previous_episode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     summary = render(str(E2E), "-o", str(tmp_path), "--engine", "openjtalk")
     before = Path(summary["audio"]).read_bytes()
-    monkeypatch.setattr("podcast.assemble.BITRATE", "not-a-bitrate")
+    monkeypatch.setattr("podcast.media.BITRATE", "not-a-bitrate")
     monkeypatch.setattr("podcast.assemble.TURN_GAP_MS", 700)  # a changed mix that must not land
     message = error_of("render", str(E2E), "-o", str(tmp_path), "--engine", "openjtalk", "--quiet")
     assert "could not encode MP3" in message

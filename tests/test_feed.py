@@ -227,9 +227,11 @@ def test_every_required_tag_of_a_rendered_feed(published: Path) -> None:
 
 
 def _summary_duration(audio: Path) -> float:
-    from podcast.assemble import SAMPLE_RATE, decode_mp3
+    from podcast.loudness import SAMPLE_RATE
 
-    return len(decode_mp3(audio)) / SAMPLE_RATE
+    from .audio import decode
+
+    return len(decode(audio)) / SAMPLE_RATE
 
 
 def test_feedparser_reads_it_without_complaint(published: Path) -> None:

@@ -20,9 +20,9 @@ import pytest
 from typer.testing import CliRunner
 
 from podcast import engines
-from podcast.assemble import pydub_ffmpeg
 from podcast.cli import app
 from podcast.errors import EngineError
+from podcast.media import ffmpeg_path
 from podcast.model import Clip, Voice
 
 from .conftest import E2E, REPO
@@ -44,7 +44,7 @@ def slow_ffmpeg(tmp_path: Path) -> Path:
     """An ffmpeg wrapper that reads at real-time speed and touches a marker file when it starts."""
     wrapper = tmp_path / "slow-ffmpeg"
     wrapper.write_text(
-        f'#!/bin/sh\ntouch "{tmp_path / "encoding"}"\nexec "{pydub_ffmpeg}" -re "$@"\n', encoding="utf-8"
+        f'#!/bin/sh\ntouch "{tmp_path / "encoding"}"\nexec "{ffmpeg_path()}" -re "$@"\n', encoding="utf-8"
     )
     wrapper.chmod(0o755)
     return wrapper

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from podcast.assemble import SAMPLE_RATE, decode_mp3
 from podcast.cli import app
+from podcast.loudness import SAMPLE_RATE
 
+from .audio import decode
 from .conftest import E2E, REPO
 
 runner = CliRunner()
@@ -141,7 +142,7 @@ def test_two_renders_of_one_episode_at_once(tmp_path: Path) -> None:
     summaries = [json.loads(stdout) for stdout, _ in results]
     assert summaries[0]["audio"] == summaries[1]["audio"]
     audio = Path(summaries[0]["audio"])
-    samples = decode_mp3(audio)
+    samples = decode(audio)
     assert abs(len(samples) / SAMPLE_RATE - summaries[0]["duration_s"]) < 0.05
     assert summaries[0]["duration_s"] == summaries[1]["duration_s"]
     assert not list(tmp_path.rglob("*.tmp"))
@@ -328,7 +329,7 @@ def test_unspeakable_turns_render(tmp_path: Path, turns: tuple[str, ...]) -> Non
     result = invoke("render", str(source), "-o", str(tmp_path / "out"), "--engine", "openjtalk", "--json", "--quiet")
     assert check_outcome(result, source) is None, result.output
     summary = json.loads(result.stdout)
-    samples = decode_mp3(Path(summary["audio"]))
+    samples = decode(Path(summary["audio"]))
     assert abs(len(samples) / SAMPLE_RATE - summary["duration_s"]) < 0.05
 
 

@@ -340,6 +340,8 @@ def test_player_in_headless_chromium(output: Path, tmp_path: Path) -> None:
 
 
 def _duration(audio: Path) -> float:
-    from podcast.assemble import SAMPLE_RATE, decode_mp3
+    from podcast.loudness import SAMPLE_RATE
 
-    return len(decode_mp3(audio)) / SAMPLE_RATE
+    from .audio import decode
+
+    return len(decode(audio)) / SAMPLE_RATE

@@ -14,7 +14,9 @@ from mutagen.id3 import ID3
 
 from podcast.errors import AssemblyError, ConfigError
 from podcast.model import Chapter, ChapterMark, Cue, Episode, Script, Speaker, Turn
-from podcast.writers import format_timestamp, get_writer, read_chapters, tag_mp3
+from podcast.writers import format_timestamp, get_writer, tag_mp3
+
+from .audio import read_chapters
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # pydub warns at import that ffmpeg is not on PATH; tests hand it one

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import EngineError
 from ..files import default_cache_dir
+from ..media import to_pcm16
 from ..model import Clip, Gender, Voice
 from . import VoiceListing, disable_onnxruntime_telemetry
 
@@ -63,12 +64,6 @@ def load_timbres() -> dict[str, np.ndarray]:
     """The shipped timbre halves, by the Kokoro v1.0 voice they were cut from."""
     with (files("podcast") / "data" / "voices" / TIMBRES_FILE).open("rb") as handle, np.load(handle) as npz:
         return {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
-
-
-def to_pcm16(samples: Any) -> bytes:
-    """Float samples in [-1, 1] to little-endian int16 bytes, clipped so loud peaks never wrap."""
-    array = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
-    return (array * 32767.0).astype("<i2").tobytes()
 
 
 class KokoroEngine:
