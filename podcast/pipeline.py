@@ -8,7 +8,6 @@ import datetime
 import re
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from . import assemble
 from .attribution import attribute
 from .cache import ClipCache
 from .chaptering import make_chapters
-from .engines import VoiceListing, get_engine, resolve_engine, voice_catalog
+from .engines import CanRead, CanRelease, VoiceListing, get_engine, resolve_engine, voice_catalog
 from .engines import list_voices as engine_voices
 from .episode_dir import META_FILE, Placement, check_slug, episode_id, meta_text, place_episode
 from .errors import AssemblyError
@@ -103,7 +102,7 @@ async def build_episode(
     with clock.stage("parse"):
         script = load_input(input_path)
     config = load_voices(voices_path)
-    engine_name = await resolve_engine(engine or config.engine)  # `auto`: edge if reachable, else kokoro
+    engine_name = await resolve_engine(engine or config.engine)  # `auto`: the first choice that can work now
     speech = get_engine(engine_name)
     genders = {listing.name: listing.gender for listing in voice_catalog(engine_name)}  # cast to fit each speaker
     voices = assign_voices(config, script.speakers, engine_name, genders=genders)
@@ -119,9 +118,8 @@ async def build_episode(
             spoken = await synthesize_script(
                 script, voices, speech, cache, concurrency=concurrency, progress=progress, lexicon=lexicon
             )
-        release: Callable[[], None] | None = getattr(speech, "release", None)
-        if release is not None:
-            release()  # kokoro: the model's working memory is not needed while the episode is assembled
+        if isinstance(speech, CanRelease):
+            speech.release()  # a model's working memory is not needed while the episode is assembled
         # Cancelling an await cannot stop a thread: on an interrupt the thread is told through this event, and
         # waited for. A plain future, not a task, since asyncio.run's shutdown cancels every task without waiting.
         cancelled = threading.Event()
@@ -147,8 +145,7 @@ async def readings_report(
     script = load_input(input_path)
     lexicon = load_lexicon(readings_path)
     speech = get_engine(await resolve_engine(engine or load_voices(None).engine))  # `auto` as render would
-    # reading() is optional: built-in engines have it, add-ons and fakes may not (then show the text sent).
-    reader: Callable[[str], str] = getattr(speech, "reading", str)
+    reader = speech.reading if isinstance(speech, CanRead) else str  # else: show the text sent
     return [dataclasses.replace(row, reading=reader(row.spoken)) for row in find_terms(script, lexicon)]
 
 

@@ -3,28 +3,39 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 from ..errors import EngineError
 from ..model import Clip, Voice
 
 ENTRY_POINT_GROUP = "podcast.engines"  # add-on engines register here from their own packages
-AUTO = "auto"  # engine name meaning: edge when its service answers a quick probe, else FALLBACK_ENGINE
-FALLBACK_ENGINE = "kokoro"
+AUTO = "auto"  # engine name meaning: the first of AUTO_CHOICES whose probe answers
+AUTO_CHOICES = ("edge", "kokoro")  # online and best first; the last is offline and always works
 EngineFactory = Callable[[], "Engine"]
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceListing:
+    """One voice an engine offers, as `podcast voices` shows it."""
+
+    name: str  # the id voices.yaml takes
+    locale: str  # BCP 47: "ja-JP"; multilingual edge voices also read Japanese
+    gender: str  # "Female", "Male" or "" when the engine does not say
+    note: str = ""  # where the voice comes from, when it is not a name the engine's makers gave
+    close: tuple[str, ...] = ()  # voices measured too alike to share an episode with this one
 
 
 class Engine(Protocol):
     """A speech synthesizer: text and a voice in, 16-bit mono PCM out.
 
-    Optional extras, looked up with getattr: `reading(text) -> str` (what `podcast readings` shows),
-    `release()` (free large resources once a render's synthesis is done) and `listing() -> list[VoiceListing]`
-    (every voice with its gender, offline: what casting matches speakers' genders with).
+    What an engine may do besides is declared by the Can* protocols below; it has a capability when it defines
+    that method, and the registry and pipeline ask with isinstance, never by the engine's name.
     """
 
     name: ClassVar[str]  # registry key: "kokoro", "openjtalk", ...
@@ -40,6 +51,51 @@ class Engine(Protocol):
 
     async def synthesize(self, text: str, voice: Voice) -> Clip:
         """Audio for one sentence; raise EngineError, never return silence."""
+        ...
+
+
+@runtime_checkable
+class CanProbe(Protocol):
+    """An engine that may be unable to work right now (a network service): `engine: auto` asks it first."""
+
+    async def probe(self) -> str | None:
+        """None when the engine can work now, else why not, quickly (auto must not hold up a render)."""
+        ...
+
+
+@runtime_checkable
+class CanList(Protocol):
+    """An engine that says each voice's gender, offline: what casting matches speakers' genders with."""
+
+    def listing(self) -> list[VoiceListing]:
+        """Every voice the engine offers."""
+        ...
+
+
+@runtime_checkable
+class CanListOnline(Protocol):
+    """An engine whose service lists its current voices (`podcast voices`)."""
+
+    async def online_listing(self) -> list[VoiceListing] | None:
+        """The service's list, or None when it cannot be reached (the offline listing stands in)."""
+        ...
+
+
+@runtime_checkable
+class CanRead(Protocol):
+    """An engine that shows what it makes of text before speaking it (`podcast readings`)."""
+
+    def reading(self, text: str) -> str:
+        """The engine's reading of text: kana, phonemes or the like."""
+        ...
+
+
+@runtime_checkable
+class CanRelease(Protocol):
+    """An engine holding large resources it can free once a render's synthesis is done (reloaded when needed)."""
+
+    def release(self) -> None:
+        """Free what synthesis held."""
         ...
 
 
@@ -100,47 +156,35 @@ def get_engine(name: str) -> Engine:
     return _instances[name]
 
 
-@dataclass(frozen=True, slots=True)
-class VoiceListing:
-    """One voice an engine offers, as `podcast voices` shows it."""
-
-    name: str  # the id voices.yaml takes
-    locale: str  # BCP 47: "ja-JP"; multilingual edge voices also read Japanese
-    gender: str  # "Female", "Male" or "" when the engine does not say
-    note: str = ""  # where the voice comes from, when it is not a name the engine's makers gave
-    close: tuple[str, ...] = ()  # voices measured too alike to share an episode with this one
-
-
 async def resolve_engine(name: str) -> str:
-    """The engine a name stands for: `auto` probes edge-tts's service and falls back to kokoro, with a warning."""
+    """The engine a name stands for: `auto` is the first of AUTO_CHOICES that can work now, with a warning."""
     if name != AUTO:
         return name
-    from .edge import probe
-
-    problem = await probe()
-    if problem is None:
-        return "edge"
-    warnings.warn(f"engine auto: edge-tts service not reachable ({problem}); using {FALLBACK_ENGINE}", stacklevel=2)
-    return FALLBACK_ENGINE
+    for choice, fallback in itertools.pairwise(AUTO_CHOICES):
+        try:
+            engine = get_engine(choice)
+            problem = await engine.probe() if isinstance(engine, CanProbe) else None
+        except EngineError as exc:  # not installed
+            problem = str(exc)
+        if problem is None:
+            return choice
+        warnings.warn(f"engine auto: {problem}; using {fallback}", stacklevel=2)
+    return AUTO_CHOICES[-1]
 
 
 def voice_catalog(name: str) -> list[VoiceListing]:
     """Every voice an engine offers, with its gender where the engine says, without going online."""
     engine = get_engine(name)
-    listing: Callable[[], list[VoiceListing]] | None = getattr(engine, "listing", None)
-    if listing is not None:
-        return listing()
+    if isinstance(engine, CanList):
+        return engine.listing()
     return [VoiceListing(voice, "ja-JP", "") for voice in engine.voices()]  # an add-on that says no more
 
 
 async def list_voices(name: str, *, lang: str | None = None) -> list[VoiceListing]:
-    """Voices an engine offers (edge: the online list, else the bundled one), optionally only those for lang."""
-    if name == "edge":
-        from .edge import BUNDLED_VOICES, online_voices
-
-        rows = await online_voices() or BUNDLED_VOICES
-        listing = [VoiceListing(*row) for row in rows]
-    else:
+    """Voices an engine offers (its service's list when it has one and it answers), optionally only for lang."""
+    engine = get_engine(name)
+    listing = await engine.online_listing() if isinstance(engine, CanListOnline) else None
+    if listing is None:
         listing = voice_catalog(name)
     if lang:
         prefix = lang.lower()
@@ -150,6 +194,12 @@ async def list_voices(name: str, *, lang: str | None = None) -> list[VoiceListin
 
 __all__ = [
     "AUTO",
+    "AUTO_CHOICES",
+    "CanList",
+    "CanListOnline",
+    "CanProbe",
+    "CanRead",
+    "CanRelease",
     "ENTRY_POINT_GROUP",
     "Engine",
     "VoiceListing",

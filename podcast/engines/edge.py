@@ -164,6 +164,16 @@ class EdgeEngine:
         """The bundled voices with their genders: what casting goes by, offline (the live list may differ)."""
         return [VoiceListing(short, locale, gender) for short, locale, gender in BUNDLED_VOICES]
 
+    async def probe(self) -> str | None:
+        """None when the service answers (what `engine: auto` asks first), else why not."""
+        problem = await probe()
+        return None if problem is None else f"edge-tts service not reachable ({problem})"
+
+    async def online_listing(self) -> list[VoiceListing] | None:
+        """Every voice the service lists now; None offline."""
+        rows = await online_voices()
+        return None if rows is None else [VoiceListing(*row) for row in rows]
+
     def fingerprint(self, voice: Voice) -> str:
         return f"edge-tts {self._version}|{voice.name}|rate={voice.rate}|pitch={voice.pitch}|volume={voice.volume}"
 
