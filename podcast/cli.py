@@ -31,13 +31,12 @@ from . import (
     __version__,
     build_episode,
     check,
-    feed,
     format_clock,
     init_channel,
     init_voices,
     list_voices,
+    publish_feed,
     readings_report,
-    serve,
     split,
     summary,
 )
@@ -404,7 +403,7 @@ def feed_command(
         typer.echo(f"Wrote {path}: fill in title, author, description, category, owner_email and base_url")
         return
     with reported(quiet=quiet):
-        result = feed(output_dir, config=config, base_url=base_url, publish_dir=publish)
+        result = publish_feed(output_dir, config=config, base_url=base_url, publish_dir=publish)
     count = len(result.episodes)
     typer.echo(f"Wrote {result.path}: {count} episode{'' if count == 1 else 's'}")
     for episode in result.episodes:
@@ -445,6 +444,8 @@ def serve_command(
 
     def ready(url: str) -> None:
         typer.echo(f"Serving {output_dir} at {url}  (feed: {url}feed.xml; Ctrl+C to stop)")
+
+    from .serve import serve  # here, not at the top: no other command loads the web server
 
     with reported(quiet=quiet):
         try:

@@ -50,7 +50,7 @@ def default_publish_dir(output_dir: Path) -> Path:
     return Path(os.path.normpath(output_dir / os.pardir / PUBLISH_NAME))
 
 
-def feed(
+def publish_feed(
     output_dir: Path = DEFAULT_OUTPUT,
     *,
     config: Path | None = None,

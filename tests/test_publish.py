@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from podcast import ConfigError, feed, render
+from podcast import ConfigError, publish_feed, render
 from podcast.artwork import artwork_problems, default_cover, read_artwork
 from podcast.channel import load_channel
 from podcast.cli import app
@@ -292,7 +292,7 @@ def test_episode_numbers_and_types_reach_the_feed(show: Path) -> None:
     text = (show / "output" / THREE / "script.yaml").read_text(encoding="utf-8")
     script.write_text(text.replace("\nspeakers:", "\nepisode: 12\nseason: 2\nepisode_type: bonus\nspeakers:", 1))
     render(script, output_dir=show / "output", engine="openjtalk")
-    result = feed(show / "output", config=show / "podcast.yaml")
+    result = publish_feed(show / "output", config=show / "podcast.yaml")
     item = next(
         i for i in ET.fromstring(result.path.read_bytes()).iter("item") if "宇宙の台所" in (i.findtext("title") or "")
     )

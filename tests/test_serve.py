@@ -17,10 +17,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from typer.testing import CliRunner
 
-from podcast import ConfigError, serve
+from podcast import ConfigError
 from podcast.channel import PREVIEW_CHANNEL
 from podcast.cli import app
-from podcast.serve import make_app
+from podcast.serve import make_app, serve
 
 SLUG = "uchu-no-daidokoro-tokushu-yashoku-no-hanashi"  # three_chapters.yaml's folder
 ENCODED = SLUG  # ASCII folder names need no percent-encoding
