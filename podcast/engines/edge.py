@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
 import io
 import os
 import random
@@ -11,11 +10,10 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any, ClassVar
-from xml.sax.saxutils import escape, unescape
+from xml.sax.saxutils import unescape
 
 from ..errors import EngineError
 from ..media import ffmpeg_path
@@ -41,15 +39,11 @@ BUNDLED_VOICES = [
 ]
 SERVICE_HOST = "speech.platform.bing.com"  # what the `engine: auto` probe connects to
 PROBE_TIMEOUT_S = 2.0  # auto must not hold up a render when offline
-TIMEOUT_S = 30.0  # longest wait for the next message of an answer; a long request streams for longer
+TIMEOUT_S = 30.0  # per request; edge-tts's own receive timeout stops applying once connected
 RETRIES = 4  # extra tries after the first
 BACKOFF_S = 1.0  # first retry delay, doubled each time, with jitter
 MAX_BACKOFF_S = 20.0
-MAX_CHUNK_BYTES = 1000  # one sentence too long for a request is cut into pieces this big, at sentence ends
-# edge-tts cuts any text longer than this (UTF-8 bytes once XML-escaped) into several requests, at a space or
-# anywhere in Japanese (communicate.py: split_text_by_byte_length(escape(...), 4096)): a batch stays within it.
-REQUEST_BYTES = 4096
-BATCH_VERSION = 1  # bump when the way a request's audio is cut into sentences changes: their cache keys change
+MAX_CHUNK_BYTES = 1000  # edge-tts's limit is 4096 and it cannot split Japanese (no spaces)
 MP3_BYTES_PER_MS = 6  # audio-24khz-48kbitrate-mono-mp3 is CBR: 48 kbit/s = 6 bytes per ms
 RETRY_STATUSES = {403, 429}  # and every 5xx
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
