@@ -1,18 +1,22 @@
-"""Clip cache on disk: one file per synthesized sentence, keyed by everything that shapes its sound.
+"""Clip cache: one file per synthesized sentence, keyed by everything that shapes its sound.
 
 Beside the clips it keeps each turn as leveled for the episode, so an unchanged turn is not leveled again.
+It lives in a folder, or behind an fsspec URL (`s3://bucket/podcast`, `file:///shared/podcast`) that every
+node of a cluster reaches: content-addressed, so nodes writing the same key write the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
+import uuid
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from .errors import AssemblyError
+from .errors import AssemblyError, ConfigError
 from .files import atomic_path, default_cache_dir, writing
 from .model import Clip, LeveledTurn, WordTime
 
@@ -24,6 +28,7 @@ _T = TypeVar("_T")
 _TURN_MAGIC = b"PODTURN1"
 _TURN_HEADER = struct.Struct("<8sdQ32s")  # magic, ceiling (dBTP), PCM byte count, sha256 of everything after it
 _SPAN = struct.Struct("<QQ")  # a sentence's start, end (samples)
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # scheme://...: an fsspec location, not a folder
 
 
 def clip_key(fingerprint: str, text: str) -> str:
@@ -36,36 +41,133 @@ def turn_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def is_url(location: Path | str) -> bool:
+    """Whether a cache location is an fsspec URL rather than a folder."""
+    return isinstance(location, str) and _URL.match(location) is not None
+
+
 class ClipCache:
     """Stores clips atomically and verifies each on read, so a torn or corrupt file is never played."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, directory: Path | str | None = None) -> None:
         root = directory or default_cache_dir()
-        self.directory = root / "clips"
-        self.turns = root / "turns"
+        self._remote = _Remote(root) if isinstance(root, str) and is_url(root) else None
+        # What another process or node is given to open the same cache: a URL, or this folder's absolute path.
+        self.location = str(root) if self._remote is not None else str(Path(root).absolute())
+        local = Path(root) if self._remote is None else Path()
+        self.directory = local / "clips"
+        self.turns = local / "turns"
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.clip"
 
+    def has(self, key: str) -> bool:
+        """Whether a clip is stored under key (not checked: get() verifies)."""
+        if self._remote is not None:
+            return self._remote.exists(f"clips/{key[:2]}/{key}.clip")
+        return self._path(key).is_file()
+
     def get(self, key: str) -> Clip | None:
         """The stored clip, or None when absent or corrupt (a corrupt one is removed with a warning)."""
+        if self._remote is not None:
+            return self._remote.read(f"clips/{key[:2]}/{key}.clip", _decode, "synthesizing it again")
         return _read(self._path(key), _decode, "synthesizing it again")
 
     def put(self, key: str, clip: Clip) -> None:
         """Store a clip: written to a temporary file first, then renamed into place."""
         body = clip.pcm + b"".join(_WORD.pack(w.start_ms, w.end_ms) for w in clip.words)
         header = _HEADER.pack(_MAGIC, clip.sample_rate, len(clip.pcm), hashlib.sha256(body).digest())
+        if self._remote is not None:
+            self._remote.write(f"clips/{key[:2]}/{key}.clip", header + body)
+            return
         _write(self._path(key), header, body)
 
     def get_turn(self, key: str) -> LeveledTurn | None:
         """A turn as leveled by an earlier render, or None (a corrupt one is removed with a warning)."""
+        if self._remote is not None:
+            return self._remote.read(f"turns/{key[:2]}/{key}.turn", _decode_turn, "leveling it again")
         return _read(self.turns / key[:2] / f"{key}.turn", _decode_turn, "leveling it again")
 
     def put_turn(self, key: str, turn: LeveledTurn) -> None:
         """Store a leveled turn, atomically like a clip."""
         body = turn.pcm + b"".join(_SPAN.pack(start, end) for start, end in turn.sentence_spans)
         header = _TURN_HEADER.pack(_TURN_MAGIC, turn.ceiling_db, len(turn.pcm), hashlib.sha256(body).digest())
+        if self._remote is not None:
+            self._remote.write(f"turns/{key[:2]}/{key}.turn", header + body)
+            return
         _write(self.turns / key[:2] / f"{key}.turn", header, body)
+
+    def get_render(self, key: str) -> str | None:
+        """What a batch noted after rendering an episode under key (a digest of its files), or None."""
+        name = f"renders/{key[:2]}/{key}.txt"
+        if self._remote is not None:
+            return self._remote.read(name, _decode_note, "rendering it again")
+        return _read(self.turns.parent / name, _decode_note, "rendering it again")
+
+    def put_render(self, key: str, note: str) -> None:
+        """Note what rendering under key produced, so an unchanged episode is not rendered again."""
+        name = f"renders/{key[:2]}/{key}.txt"
+        if self._remote is not None:
+            self._remote.write(name, note.encode())
+            return
+        _write(self.turns.parent / name, b"", note.encode())
+
+
+def _decode_note(data: bytes) -> str | None:
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+class _Remote:
+    """The cache behind an fsspec URL: one object per entry, each put whole, so a reader never sees half of one."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            import fsspec
+        except ImportError as exc:
+            raise ConfigError(f"cache {url}: a URL cache needs fsspec; run: pip install 'podcast[ray]'") from exc
+        try:
+            self.fs: Any = fsspec.filesystem(url.split("://", 1)[0])
+        except (ImportError, ValueError) as exc:  # s3:// without s3fs, an unknown scheme
+            raise ConfigError(f"cache {url}: {exc}") from exc
+        self.url = url.rstrip("/")
+        self.root = self.fs._strip_protocol(self.url)
+        # Local files are renamed into place; an object store's put is already all or nothing.
+        self.atomic_rename = "file" in (
+            self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        )
+
+    def exists(self, name: str) -> bool:
+        return bool(self.fs.exists(f"{self.root}/{name}"))
+
+    def read(self, name: str, decode: Callable[[bytes], _T | None], remedy: str) -> _T | None:
+        path = f"{self.root}/{name}"
+        try:
+            data = self.fs.cat_file(path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise AssemblyError(f"{self.url}/{name}: cannot read the clip cache ({exc})") from exc
+        value = decode(data)
+        if value is None:
+            warnings.warn(f"clip cache: {self.url}/{name} is corrupt; {remedy}", stacklevel=3)
+            self.fs.rm_file(path)
+        return value
+
+    def write(self, name: str, data: bytes) -> None:
+        path = f"{self.root}/{name}"
+        try:
+            if not self.atomic_rename:
+                self.fs.pipe_file(path, data)
+                return
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            temporary = f"{path}.{uuid.uuid4().hex}.tmp"  # beside it: a rename within one folder is atomic
+            self.fs.pipe_file(temporary, data)
+            self.fs.mv(temporary, path)
+        except OSError as exc:
+            raise AssemblyError(f"{self.url}/{name}: cannot write the clip cache ({exc})") from exc
 
 
 def _read(path: Path, decode: Callable[[bytes], _T | None], remedy: str) -> _T | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from podcast.cache import ClipCache, clip_key, default_cache_dir, turn_key
+from podcast.errors import ConfigError
 from podcast.model import Clip, LeveledTurn, WordTime
 
 CLIP = Clip(pcm=bytes(range(256)) * 10, sample_rate=24_000, words=(WordTime(12, 300), WordTime(310, 52)))
@@ -84,3 +85,30 @@ def test_cache_dir_follows_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.delenv("PODCAST_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "podcast"
+
+
+def test_a_cache_behind_an_fsspec_url_is_the_same_cache(tmp_path: Path) -> None:
+    """file:// goes through fsspec as s3:// would: the same layout, verified the same way, atomic puts."""
+    remote = ClipCache(f"file://{tmp_path}")
+    local = ClipCache(tmp_path)
+    assert remote.location == f"file://{tmp_path}" and local.location == str(tmp_path)
+    key = clip_key("engine 1|voice", "こんにちは。")
+    assert not remote.has(key) and remote.get(key) is None
+    remote.put(key, CLIP)
+    assert remote.has(key) and local.get(key) == CLIP == remote.get(key)
+    turn = LeveledTurn(pcm=bytes(range(200)) * 4, sentence_spans=((0, 150),), ceiling_db=-2.6)
+    remote.put_turn("ab" * 32, turn)
+    assert local.get_turn("ab" * 32) == turn
+    remote.put_render("cd" * 32, "digest")
+    assert local.get_render("cd" * 32) == "digest" and remote.get_render("ef" * 32) is None
+    assert not list(tmp_path.rglob("*.tmp"))
+    (path,) = tmp_path.rglob("*.clip")
+    path.write_bytes(path.read_bytes()[:-3])
+    with pytest.warns(UserWarning, match=r"clip cache: file://.*\.clip is corrupt; synthesizing it again"):
+        assert remote.get(key) is None
+    assert not path.exists()
+
+
+def test_an_unknown_url_scheme_is_one_line() -> None:
+    with pytest.raises(ConfigError, match=r"^cache nosuch://x: "):
+        ClipCache("nosuch://x")
