@@ -407,7 +407,7 @@ def feed_command(
     count = len(result.episodes)
     typer.echo(f"Wrote {result.path}: {count} episode{'' if count == 1 else 's'}")
     for episode in result.episodes:
-        number = f"#{episode.episode} " if episode.episode is not None else ""
+        number = f"#{episode.script.episode} " if episode.script.episode is not None else ""
         typer.echo(f"  {episode.published:%Y-%m-%d}  {number}{episode.title}")
     if result.cover is not None and result.cover.made:
         drawn = (

@@ -1,10 +1,13 @@
-"""The episode folder: found by the episode's id, named by an ASCII slug, described by its episode.json."""
+"""The episode folder: its layout, found by id, named by an ASCII slug, written whole, read back as an Episode."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import re
+import tempfile
+import threading
 import unicodedata
 import uuid
 import warnings
@@ -16,12 +19,20 @@ import mutagen.id3
 import mutagen.mp3
 from mutagen import MutagenError
 
-from .errors import ConfigError, PodcastError
-from .model import PriorRender, Script
-from .script import load_script
+from . import assemble
+from .cache import ClipCache
+from .errors import AssemblyError, ConfigError, PodcastError
+from .files import atomic_path, remove_stale_temporaries, writing
+from .model import Episode, PriorRender, Script, SpokenTurn
+from .script import dump_script, load_script
 from .text import ascii_slug, romaji, slugify
+from .timing import StageClock
+from .writers import get_writer, read_chapters_json, tag_mp3
 
 META_FILE = "episode.json"  # written beside the MP3: identity, first render time (the pubDate never moves), engine
+CHAPTERS_FILE = "chapters.json"  # Podcasting 2.0 chapters
+TRANSCRIPT_FILE = "transcript.vtt"  # WebVTT, one cue per sentence
+SCRIPT_FILE = "script.yaml"  # the script as rendered
 # Item guids are UUIDv5 in this namespace; fixed forever, or every app re-downloads everything.
 EPISODE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://podcastindex.org/namespace/1.0#episode")
 # A script without an id: its id is a UUIDv5 of its title in this namespace (so a re-split keeps it).
@@ -184,7 +195,7 @@ def _folder_of(output_dir: Path, eid: str) -> Path | None:
             unnamed.append(folder)
     for folder in unnamed:
         try:
-            if load_script(folder / "script.yaml").id == eid:
+            if load_script(folder / SCRIPT_FILE).id == eid:
                 return folder
         except PodcastError:
             continue  # a damaged folder is reported by the feed; it is not this episode's
@@ -199,7 +210,7 @@ def _prior(folder: Path, meta: EpisodeMeta) -> PriorRender | None:
     title, duration_ms = meta.title, meta.duration_ms
     if not title:
         try:
-            title = load_script(folder / "script.yaml").title
+            title = load_script(folder / SCRIPT_FILE).title
         except PodcastError:
             title = ""
     if not duration_ms:
@@ -267,3 +278,142 @@ def meta_text(
         "duration_ms": duration_ms,
     }
     return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+
+
+def episode_in(directory: Path, script: Script, **facts: Any) -> Episode:
+    """An Episode in directory, with the folder's file paths."""
+    slug = directory.name
+    return Episode(
+        script=script,
+        slug=slug,
+        directory=directory,
+        audio=directory / f"{slug}.mp3",
+        chapters_json=directory / CHAPTERS_FILE,
+        transcript_vtt=directory / TRANSCRIPT_FILE,
+        script_yaml=directory / SCRIPT_FILE,
+        **facts,
+    )
+
+
+def prepare_folder(directory: Path) -> list[Path]:
+    """Create the episode folder, prove it is writable, and clear what killed renders left in it.
+
+    Returns the folders this call created, deepest first.
+    """
+    created = [folder for folder in (directory, *directory.parents) if not folder.exists()]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=directory)
+        probe.close()
+    except OSError as exc:
+        remove_if_empty(created)
+        raise AssemblyError(
+            f"{directory}: cannot write the output folder ({exc.strerror or exc}); choose another with -o"
+        ) from exc
+    remove_stale_temporaries(directory)
+    return created
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """Remove folders, deepest first, while they are empty: never anything a user or another render put there."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def write_episode(
+    script: Script,
+    spoken: list[SpokenTurn],
+    placement: Placement,
+    engine: str,
+    clock: StageClock,
+    cache: ClipCache,
+    cancelled: threading.Event,
+) -> Episode:
+    """Write every file under a temporary name, then rename all: never a half-written episode."""
+    directory = placement.directory
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    first = placement.first_rendered or now  # kept across re-renders: the feed's pubDate must not move
+    layout = episode_in(directory, script, duration_ms=0, chapters=(), published=first, guid=placement.guid)
+    with (
+        atomic_path(layout.audio) as audio,
+        atomic_path(layout.chapters_json) as chapters,
+        atomic_path(layout.transcript_vtt) as transcript,
+        atomic_path(layout.script_yaml) as script_file,
+        atomic_path(directory / META_FILE) as meta,
+    ):
+        with writing(layout.audio):
+            mix = assemble.encode_episode(script, spoken, audio, clock, cache, cancelled=cancelled)
+        with clock.stage("tagging"):  # ID3 tags and chapters, then the files beside the MP3
+            episode = dataclasses.replace(
+                layout,
+                duration_ms=mix.duration_ms,
+                chapters=mix.chapters,
+                cues=mix.cues,
+                engine=engine,
+                clips_synthesized=sum(1 for turn in spoken if turn.fresh),
+                clips_cached=sum(1 for turn in spoken if not turn.fresh and any(turn.clips)),
+                replaced=placement.prior,
+            )
+            tag_mp3(audio, episode)
+            outputs = (("json", chapters, episode.chapters_json), ("vtt", transcript, episode.transcript_vtt))
+            for fmt, path, final in outputs:
+                with writing(final), path.open("w", encoding="utf-8", newline="\n") as fp:
+                    get_writer(fmt).write(episode, fp)
+            with writing(episode.script_yaml):
+                script_file.write_text(dump_script(script), encoding="utf-8")
+            with writing(directory / META_FILE):
+                text = meta_text(
+                    placement, title=script.title, first=first, last=now, engine=engine, duration_ms=mix.duration_ms
+                )
+                meta.write_text(text, encoding="utf-8")
+            size = audio.stat().st_size
+    return dataclasses.replace(episode, size=size, stages=clock.times())
+
+
+def find_episodes(output_dir: Path) -> list[Episode]:
+    """Every rendered episode under output_dir (folders holding <slug>/<slug>.mp3), newest first.
+
+    A folder that cannot be read is left out with a warning naming it and the fix.
+    """
+    if not output_dir.is_dir():
+        raise ConfigError(f"{output_dir}: no such output folder (render an episode first, or pass -o)")
+    found = []
+    for folder in sorted(output_dir.iterdir()):
+        if folder.is_dir() and not folder.name.startswith(".") and (folder / f"{folder.name}.mp3").is_file():
+            try:
+                found.append(read_episode(folder))
+            except PodcastError as exc:
+                # Deliberately not an error: one damaged folder must not stop every other episode from publishing.
+                warnings.warn(f"{exc} (left out of the feed)", stacklevel=2)
+    return sorted(found, key=lambda episode: (episode.published, episode.slug), reverse=True)
+
+
+def read_episode(folder: Path) -> Episode:
+    """One episode folder read back: script.yaml, chapters.json, the MP3's length and size, episode.json."""
+    script = load_script(folder / SCRIPT_FILE)
+    chapters_path = folder / CHAPTERS_FILE
+    try:
+        chapters = read_chapters_json(chapters_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AssemblyError(f"{chapters_path}: unreadable chapters ({exc}); render the episode again") from exc
+    audio = folder / f"{folder.name}.mp3"
+    try:
+        info = _mutagen.mp3.MP3(audio).info
+        stat = audio.stat()
+    except (MutagenError, OSError) as exc:
+        raise AssemblyError(f"{audio}: cannot read the MP3 ({exc}); render the episode again") from exc
+    meta = read_meta(folder) or EpisodeMeta()
+    mtime = datetime.datetime.fromtimestamp(stat.st_mtime, tz=datetime.UTC).replace(microsecond=0)
+    return episode_in(
+        folder,
+        script,
+        duration_ms=round(info.length * 1000),
+        chapters=chapters,
+        published=first_rendered(folder) or mtime,
+        guid=meta.guid or legacy_guid(folder.name),
+        engine=meta.engine,
+        size=stat.st_size,
+    )

@@ -1,29 +1,21 @@
-"""Rendered episodes in the output folder -> an RSS 2.0 feed with iTunes and Podcasting 2.0 tags."""
+"""Rendered episodes -> an RSS 2.0 feed with iTunes and Podcasting 2.0 tags."""
 
 from __future__ import annotations
 
 import datetime
-import json
-import math
 import uuid
-import warnings
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-import mutagen.mp3
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
-from mutagen import MutagenError
 
 from .channel import Channel
-from .episode_dir import first_rendered, legacy_guid, read_meta
-from .errors import AssemblyError, ConfigError, PodcastError
-from .model import ChapterMark, EpisodeType
-from .script import load_script
+from .errors import ConfigError
+from .model import Episode
 from .writers import format_clock
 
 FEED_FILE = "feed.xml"
@@ -32,42 +24,6 @@ PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 # podcast:guid is a UUIDv5 of the feed URL in this namespace (Podcasting 2.0 spec, <podcast:guid>).
 SHOW_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 GENERATOR = "podcast"
-MAX_CHAPTER_TIME_S = 7 * 24 * 3600  # seconds: no episode is a week long, and 1e308 would overflow
-# mutagen's MP3 class is untyped; going through Any keeps mypy --strict quiet in one place.
-_mutagen: Any = mutagen
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedEpisode:
-    """A rendered episode as found in the output folder."""
-
-    slug: str  # folder name, also the MP3's stem
-    title: str  # from script.yaml: the Japanese title, shown as written
-    audio: Path
-    size: int  # MP3 bytes: the enclosure length
-    duration_ms: int  # from the MP3 stream
-    chapters: tuple[ChapterMark, ...]
-    speakers: tuple[str, ...]  # display names, in order of appearance
-    published: datetime.datetime  # first render, UTC: the pubDate
-    guid: str = ""  # item guid from episode.json ("" = from the slug, as before episodes had ids)
-    episode: int | None = None  # itunes:episode
-    season: int | None = None  # itunes:season
-    episode_type: EpisodeType = "full"  # itunes:episodeType
-
-    @property
-    def directory(self) -> Path:
-        """The episode's folder: OUTPUT_DIR/<slug>/."""
-        return self.audio.parent
-
-    @property
-    def item_guid(self) -> str:
-        """The feed's guid for this episode: fixed at its first render."""
-        return self.guid or legacy_guid(self.slug)
-
-
-def item_guid(slug: str) -> str:
-    """The guid of an episode folder from before episodes had ids (kept: changing it duplicates the episode)."""
-    return legacy_guid(slug)
 
 
 def show_guid(feed_url: str) -> str:
@@ -90,77 +46,14 @@ def image_url(channel: Channel) -> str:
     return urljoin(channel.base_url, quote(Path(channel.image).name))
 
 
-def find_episodes(output_dir: Path) -> list[PublishedEpisode]:
-    """Every rendered episode under output_dir (folders holding <slug>/<slug>.mp3), newest first.
-
-    A folder that cannot be read is left out with a warning naming it and the fix.
-    """
-    if not output_dir.is_dir():
-        raise ConfigError(f"{output_dir}: no such output folder (render an episode first, or pass -o)")
-    found = []
-    for folder in sorted(output_dir.iterdir()):
-        if folder.is_dir() and not folder.name.startswith(".") and (folder / f"{folder.name}.mp3").is_file():
-            try:
-                found.append(read_episode(folder))
-            except PodcastError as exc:
-                # Deliberately not an error: one damaged folder must not stop every other episode from publishing.
-                warnings.warn(f"{exc} (left out of the feed)", stacklevel=2)
-    return sorted(found, key=lambda episode: (episode.published, episode.slug), reverse=True)
-
-
-def read_episode(folder: Path) -> PublishedEpisode:
-    """One episode folder: title and speakers from script.yaml, chapters.json, the MP3's length."""
-    slug = folder.name
-    audio = folder / f"{slug}.mp3"
-    script = load_script(folder / "script.yaml")
-    chapters_path = folder / "chapters.json"
-    try:
-        doc = json.loads(chapters_path.read_text(encoding="utf-8"))
-        chapters = tuple(
-            ChapterMark(title=str(c["title"]), start_ms=_ms(c["startTime"]), end_ms=_ms(c["endTime"]))
-            for c in doc["chapters"]
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise AssemblyError(f"{chapters_path}: unreadable chapters ({exc}); render the episode again") from exc
-    try:
-        info = _mutagen.mp3.MP3(audio).info
-        size = audio.stat().st_size
-    except (MutagenError, OSError) as exc:
-        raise AssemblyError(f"{audio}: cannot read the MP3 ({exc}); render the episode again") from exc
-    meta = read_meta(folder)
-    return PublishedEpisode(
-        slug=slug,
-        title=script.title,
-        audio=audio,
-        size=size,
-        duration_ms=round(info.length * 1000),
-        chapters=chapters,
-        speakers=tuple(speaker.name for speaker in script.speakers.values()),
-        published=first_rendered(folder) or _mtime(audio),
-        guid=meta.guid if meta is not None else "",
-        episode=script.episode,
-        season=script.season,
-        episode_type=script.episode_type,
-    )
-
-
-def _ms(seconds: Any) -> int:
-    """A chapters.json time (seconds) as ms; a hand-edited file may hold anything, so check it is a real time."""
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise TypeError(f"time {seconds!r} is not a number")
-    if not (math.isfinite(seconds) and 0 <= seconds < MAX_CHAPTER_TIME_S):
-        raise ValueError(f"time {seconds!r} is not within the episode")
-    return round(seconds * 1000)
-
-
-def check_serial(channel: Channel, episodes: list[PublishedEpisode]) -> None:
+def check_serial(channel: Channel, episodes: list[Episode]) -> None:
     """A serial show is heard in order: Apple wants every full episode numbered."""
     if channel.type != "serial":
         return
     for episode in episodes:
-        if episode.episode is None and episode.episode_type == "full":
+        if episode.script.episode is None and episode.script.episode_type == "full":
             raise ConfigError(
-                f"{episode.directory / 'script.yaml'}: no episode: number, which a serial show needs "
+                f"{episode.script_yaml}: no episode: number, which a serial show needs "
                 "(add `episode: N` to the episode's script and render it again, or set type: episodic)"
             )
 
@@ -175,7 +68,7 @@ def require_base_url(channel: Channel) -> str:
     return channel.base_url
 
 
-def build_feed(channel: Channel, episodes: list[PublishedEpisode]) -> bytes:
+def build_feed(channel: Channel, episodes: list[Episode]) -> bytes:
     """The RSS 2.0 document (UTF-8 bytes) for the show and its episodes, in the order given."""
     base = require_base_url(channel)
     feed_url = base + FEED_FILE
@@ -204,7 +97,7 @@ def build_feed(channel: Channel, episodes: list[PublishedEpisode]) -> bytes:
     show.locked_owner = channel.owner_email if channel.locked else ""
     for episode in episodes:
         entry = fg.add_entry(order="append")
-        entry.guid(episode.item_guid, permalink=False)
+        entry.guid(episode.guid, permalink=False)
         entry.title(episode.title)
         entry.description(_description(episode))
         entry.content(show_notes(episode, base), type="CDATA")  # content:encoded: the full show notes
@@ -212,11 +105,11 @@ def build_feed(channel: Channel, episodes: list[PublishedEpisode]) -> bytes:
         entry.pubDate(episode.published)
         entry.podcast.itunes_author(channel.author)
         entry.podcast.itunes_duration(format_clock(episode.duration_ms))
-        if episode.episode is not None:
-            entry.podcast.itunes_episode(episode.episode)
-        if episode.season is not None:
-            entry.podcast.itunes_season(episode.season)
-        entry.podcast.itunes_episode_type(episode.episode_type)
+        if episode.script.episode is not None:
+            entry.podcast.itunes_episode(episode.script.episode)
+        if episode.script.season is not None:
+            entry.podcast.itunes_season(episode.script.season)
+        entry.podcast.itunes_episode_type(episode.script.episode_type)
         item: _EpisodeExtension = entry.podcastindex
         item.image = image
         item.chapters = episode_url(base, episode.slug, "chapters.json")
@@ -228,7 +121,7 @@ def build_feed(channel: Channel, episodes: list[PublishedEpisode]) -> bytes:
     return data
 
 
-def _description(episode: PublishedEpisode) -> str:
+def _description(episode: Episode) -> str:
     """The short show notes apps list under an episode: who speaks, then the chapters with start times."""
     # Readers treat an item description as HTML, so text is HTML-escaped here and XML-escaped again by lxml:
     # a chapter called "はじめに <序>" then shows as written instead of vanishing as an unknown tag.
@@ -241,7 +134,7 @@ def _description(episode: PublishedEpisode) -> str:
     return "\n".join(parts) or f"<p>{escape(episode.title)}</p>"
 
 
-def show_notes(episode: PublishedEpisode, base_url: str) -> str:
+def show_notes(episode: Episode, base_url: str) -> str:
     """content:encoded: the title, who speaks, chapters with start times and a link to the transcript."""
     transcript = escape(episode_url(base_url, episode.slug, "transcript.vtt"))
     parts = [f"<p>{escape(episode.title)}</p>"]
@@ -253,10 +146,6 @@ def show_notes(episode: PublishedEpisode, base_url: str) -> str:
     parts.append(f'<p><a href="{transcript}">文字起こし (WebVTT)</a></p>')
     # A CDATA section cannot hold "]]>": split it where a title would close it early.
     return "\n".join(parts).replace("]]>", "]]]]><![CDATA[>")
-
-
-def _mtime(path: Path) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC).replace(microsecond=0)
 
 
 class _ShowExtension(BaseExtension):  # type: ignore[misc]

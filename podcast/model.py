@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -205,10 +206,13 @@ class PriorRender:
 
 @dataclass(frozen=True, slots=True)
 class Episode:
-    """A rendered episode: its audio file, timing and what it took to make."""
+    """A rendered episode folder: its files, timing and identity; a render adds what it took to make it.
 
-    script: Script
-    slug: str  # file-safe name, stable for one title
+    episode_dir.py makes it both ways: as a render writes the folder, and read back for the feed and server.
+    """
+
+    script: Script  # what was rendered (script.yaml)
+    slug: str  # folder name and the MP3's stem
     directory: Path  # OUTPUT_DIR/<slug>/
     audio: Path  # <slug>.mp3
     chapters_json: Path
@@ -216,10 +220,27 @@ class Episode:
     script_yaml: Path
     duration_ms: int
     chapters: tuple[ChapterMark, ...]
-    cues: tuple[Cue, ...]
-    engine: str
-    clips_synthesized: int  # turns that needed at least one fresh synthesis
-    clips_cached: int  # turns served entirely from the clip cache
-    date: str = ""  # ISO date of the first render (kept by re-renders, from episode.json)
-    stages: tuple[StageTime, ...] = ()  # where the render's time went
+    published: datetime.datetime  # first render, UTC: the feed's pubDate, kept by re-renders
+    guid: str  # the feed's item guid, fixed at the first render
+    engine: str = ""  # the engine that rendered it last ("" when an old folder does not say)
+    size: int = 0  # MP3 bytes: the enclosure length
+    cues: tuple[Cue, ...] = ()  # one per spoken sentence; () when read back (transcript.vtt holds them)
+    clips_synthesized: int = 0  # this render: turns that needed at least one fresh synthesis
+    clips_cached: int = 0  # this render: turns served entirely from the clip cache
+    stages: tuple[StageTime, ...] = ()  # where this render's time went
     replaced: PriorRender | None = None  # the earlier render of this episode that this one replaced
+
+    @property
+    def title(self) -> str:
+        """The Japanese title, as written in the script."""
+        return self.script.title
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Display names, in order of appearance."""
+        return tuple(speaker.name for speaker in self.script.speakers.values())
+
+    @property
+    def date(self) -> str:
+        """The first render's local date, ISO: the ID3 date."""
+        return self.published.astimezone().date().isoformat()

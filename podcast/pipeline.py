@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime
 import re
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-from . import assemble
 from .attribution import attribute
 from .cache import ClipCache
 from .chaptering import make_chapters
 from .engines import CanRead, CanRelease, VoiceListing, get_engine, resolve_engine, voice_catalog
 from .engines import list_voices as engine_voices
-from .episode_dir import META_FILE, Placement, check_slug, episode_id, meta_text, place_episode
-from .errors import AssemblyError
-from .files import atomic_path, remove_stale_temporaries, writing
-from .model import Episode, Hints, Script, SpokenTurn
+from .episode_dir import check_slug, episode_id, place_episode, prepare_folder, remove_if_empty, write_episode
+from .model import Episode, Hints, Script
 from .readings import ReadingRow, find_terms, load_lexicon
-from .script import dump_script, load_script, parse_script, write_script
+from .script import load_script, parse_script, write_script
 from .synth import Progress, check_voices, synthesize_script
 from .timing import StageClock
 from .transcript import parse_transcript, read_transcript
 from .voices import assign_voices, close_voices, load_voices
-from .writers import get_writer, tag_mp3
 
 SCRIPT_SUFFIXES = (".yaml", ".yml")  # anything else is read as a transcript, unless it has a script's shape
 _SCRIPT_TITLE = re.compile(r"^title:", re.MULTILINE)
@@ -111,7 +105,7 @@ async def build_episode(
 
     placement = place_episode(output_dir, script, slug=slug)  # the folder it had, found by id, else a new one
     script = dataclasses.replace(script, id=placement.episode_id)  # the rendered script.yaml carries the id
-    created = _prepare_folder(placement.directory)  # fail before minutes of synthesis, not after
+    created = prepare_folder(placement.directory)  # fail before minutes of synthesis, not after
     try:
         cache = ClipCache(cache_dir)
         with clock.stage("synthesis"):
@@ -125,7 +119,7 @@ async def build_episode(
         cancelled = threading.Event()
         loop = asyncio.get_running_loop()
         args = (script, spoken, placement, engine_name, clock, cache, cancelled)
-        writing_outputs = loop.run_in_executor(None, _write_outputs, *args)
+        writing_outputs = loop.run_in_executor(None, write_episode, *args)
         try:
             return await asyncio.shield(writing_outputs)
         except asyncio.CancelledError:
@@ -134,7 +128,7 @@ async def build_episode(
             writing_outputs.exception()  # how it stopped is no news: marked as seen, so asyncio does not log it
             raise
     except BaseException:
-        _remove_if_empty(created)  # a failed first render leaves no empty episode folder behind
+        remove_if_empty(created)  # a failed first render leaves no empty episode folder behind
         raise
 
 
@@ -183,87 +177,3 @@ def summary(episode: Episode) -> dict[str, Any]:
             stage.name: {"wall_s": stage.wall_s, "cpu_s": stage.cpu_s, "calls": stage.calls} for stage in episode.stages
         },
     }
-
-
-def _prepare_folder(directory: Path) -> list[Path]:
-    """Create the episode folder, prove it is writable, and clear what killed renders left in it.
-
-    Returns the folders this call created, deepest first.
-    """
-    created = [folder for folder in (directory, *directory.parents) if not folder.exists()]
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.TemporaryFile(dir=directory)
-        probe.close()
-    except OSError as exc:
-        _remove_if_empty(created)
-        raise AssemblyError(
-            f"{directory}: cannot write the output folder ({exc.strerror or exc}); choose another with -o"
-        ) from exc
-    remove_stale_temporaries(directory)
-    return created
-
-
-def _remove_if_empty(folders: list[Path]) -> None:
-    """Remove folders, deepest first, while they are empty: never anything a user or another render put there."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-
-
-def _write_outputs(
-    script: Script,
-    spoken: list[SpokenTurn],
-    placement: Placement,
-    engine: str,
-    clock: StageClock,
-    cache: ClipCache,
-    cancelled: threading.Event,
-) -> Episode:
-    """Write every file under a temporary name, then rename all: never a half-written episode."""
-    directory, slug = placement.directory, placement.slug
-    audio_path = directory / f"{slug}.mp3"
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    first = placement.first_rendered or now  # kept across re-renders: the feed's pubDate must not move
-    with (
-        atomic_path(audio_path) as audio,
-        atomic_path(directory / "chapters.json") as chapters,
-        atomic_path(directory / "transcript.vtt") as transcript,
-        atomic_path(directory / "script.yaml") as script_file,
-        atomic_path(directory / META_FILE) as meta,
-    ):
-        with writing(audio_path):
-            mix = assemble.encode_episode(script, spoken, audio, clock, cache, cancelled=cancelled)
-        with clock.stage("tagging"):  # ID3 tags and chapters, then the files beside the MP3
-            episode = Episode(
-                script=script,
-                slug=slug,
-                directory=directory,
-                audio=audio_path,
-                chapters_json=directory / "chapters.json",
-                transcript_vtt=directory / "transcript.vtt",
-                script_yaml=directory / "script.yaml",
-                duration_ms=mix.duration_ms,
-                chapters=mix.chapters,
-                cues=mix.cues,
-                engine=engine,
-                clips_synthesized=sum(1 for turn in spoken if turn.fresh),
-                clips_cached=sum(1 for turn in spoken if not turn.fresh and any(turn.clips)),
-                date=first.astimezone().date().isoformat(),
-                replaced=placement.prior,
-            )
-            tag_mp3(audio, episode)
-            outputs = (("json", chapters, episode.chapters_json), ("vtt", transcript, episode.transcript_vtt))
-            for fmt, path, final in outputs:
-                with writing(final), path.open("w", encoding="utf-8", newline="\n") as fp:
-                    get_writer(fmt).write(episode, fp)
-            with writing(episode.script_yaml):
-                script_file.write_text(dump_script(script), encoding="utf-8")
-            with writing(directory / META_FILE):
-                text = meta_text(
-                    placement, title=script.title, first=first, last=now, engine=engine, duration_ms=mix.duration_ms
-                )
-                meta.write_text(text, encoding="utf-8")
-    return dataclasses.replace(episode, stages=clock.times())

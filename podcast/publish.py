@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 from .artwork import artwork_problems, default_cover, read_artwork
 from .channel import Channel, load_channel, normalize_base_url
+from .episode_dir import find_episodes
 from .errors import AssemblyError, ConfigError
-from .feed import FEED_FILE, GENERATOR, PublishedEpisode, build_feed, check_serial, find_episodes, require_base_url
+from .feed import FEED_FILE, GENERATOR, build_feed, check_serial, require_base_url
 from .files import atomic_path, writing
+from .model import Episode
 from .writers import tag_for_show
 
 DEFAULT_OUTPUT = Path("output")
@@ -38,7 +40,7 @@ class Feed:
 
     path: Path  # PUBLISH/feed.xml
     url: str  # where podcast apps subscribe: base URL + feed.xml
-    episodes: tuple[PublishedEpisode, ...]  # newest first
+    episodes: tuple[Episode, ...]  # newest first
     folder: Path  # the publish folder: upload it as it is to the base URL
     files: tuple[Path, ...]  # everything in it, in upload order
     cover: Cover | None  # None when image: is a URL
@@ -96,7 +98,7 @@ def publish_feed(
     )
 
 
-def _feed_of_copies(channel: Channel, episodes: list[PublishedEpisode], publish: Path) -> bytes:
+def _feed_of_copies(channel: Channel, episodes: list[Episode], publish: Path) -> bytes:
     """The feed with enclosure lengths of the published MP3s (they hold the cover, so they are larger)."""
     copies = [
         dataclasses.replace(
@@ -148,7 +150,7 @@ def _claim(publish: Path) -> None:
         )
 
 
-def _publish_episode(episode: PublishedEpisode, folder: Path, channel: Channel, cover: Cover | None) -> list[Path]:
+def _publish_episode(episode: Episode, folder: Path, channel: Channel, cover: Cover | None) -> list[Path]:
     """Copy one episode's MP3 (tagged: album = show, the cover embedded), chapters.json and transcript.vtt."""
     folder.mkdir(exist_ok=True)
     target = folder / episode.audio.name

@@ -18,8 +18,10 @@ from urllib.parse import quote
 from aiohttp import web
 
 from .channel import Channel, load_channel
+from .episode_dir import find_episodes, read_episode
 from .errors import ConfigError, PodcastError
-from .feed import FEED_FILE, PublishedEpisode, build_feed, find_episodes, read_episode
+from .feed import FEED_FILE, build_feed
+from .model import Episode
 from .writers import format_clock
 
 DEFAULT_HOST = "127.0.0.1"
@@ -297,7 +299,7 @@ def _inside(root: Path, parts: list[str]) -> Path | None:
     return real
 
 
-def _player_body(episode: PublishedEpisode, channel: Channel) -> str:
+def _player_body(episode: Episode, channel: Channel) -> str:
     chapters = "\n".join(
         f'<li><button type="button" data-start="{mark.start_ms / 1000:.3f}">'
         f"<time>{format_clock(mark.start_ms, always_include_hours=False)}</time>{escape(mark.title)}</button></li>"

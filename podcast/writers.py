@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TextIO, TypedDict
@@ -12,7 +13,7 @@ import mutagen.id3._tags
 from mutagen import MutagenError
 
 from .errors import AssemblyError, ConfigError
-from .model import Episode
+from .model import ChapterMark, Episode
 
 CHAPTERS_VERSION = "1.2.0"  # Podcasting 2.0 JSON chapters spec version we follow
 ID3_VERSION = 3  # v2.3, not v2.4: Apple Podcasts, Windows and many car players read only v2.3 reliably
@@ -20,6 +21,7 @@ NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets: "unused, go by time" per the ID3 ch
 LANGUAGE = "jpn"  # ISO 639-2 code for TLAN
 GENRE = "Podcast"
 DEFAULT_ALBUM = "podcast"  # when the episode has no title
+MAX_CHAPTER_TIME_S = 7 * 24 * 3600  # seconds: no episode is a week long, and 1e308 would overflow
 
 # mutagen.id3's frame classes are untyped; going through Any keeps mypy --strict quiet in one place.
 _id3: Any = mutagen.id3
@@ -91,6 +93,27 @@ class ChaptersJsonWriter:
         fp.write("\n")
 
 
+def read_chapters_json(text: str) -> tuple[ChapterMark, ...]:
+    """The chapters of a chapters.json that ChaptersJsonWriter wrote (and a user may have edited since).
+
+    Raises ValueError, KeyError or TypeError saying what is wrong.
+    """
+    data: _JsonChapters = json.loads(text)
+    return tuple(
+        ChapterMark(title=str(c["title"]), start_ms=_json_ms(c["startTime"]), end_ms=_json_ms(c["endTime"]))
+        for c in data["chapters"]
+    )
+
+
+def _json_ms(seconds: object) -> int:
+    """A chapters.json time (seconds) as ms; a hand-edited file may hold anything, so check it is a real time."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise TypeError(f"time {seconds!r} is not a number")
+    if not (math.isfinite(seconds) and 0 <= seconds < MAX_CHAPTER_TIME_S):
+        raise ValueError(f"time {seconds!r} is not within the episode")
+    return round(seconds * 1000)
+
+
 class VttWriter:
     """WebVTT transcript: one cue per spoken sentence, voiced by the speaker's name."""
 
@@ -148,8 +171,7 @@ def tag_mp3(path: Path, episode: Episode) -> None:
     if names:
         tags.add(_id3.TPE1(encoding=3, text=names))
     tags.add(_id3.TALB(encoding=3, text=title or DEFAULT_ALBUM))
-    if episode.date:
-        tags.add(_id3.TDRC(encoding=3, text=episode.date))  # saved as TYER/TDAT: v2.3 has no TDRC
+    tags.add(_id3.TDRC(encoding=3, text=episode.date))  # saved as TYER/TDAT: v2.3 has no TDRC
     tags.add(_id3.TLAN(encoding=3, text=LANGUAGE))
     tags.add(_id3.TCON(encoding=3, text=GENRE))
     ids = [f"chp{n}" for n in range(len(episode.chapters))]

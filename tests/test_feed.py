@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 from podcast import ConfigError, render
 from podcast.channel import Channel, load_channel, normalize_base_url, parse_channel
 from podcast.cli import app
-from podcast.feed import PublishedEpisode, build_feed, find_episodes, item_guid, show_guid
-from podcast.model import ChapterMark
+from podcast.episode_dir import episode_in, find_episodes, legacy_guid
+from podcast.feed import build_feed, show_guid
+from podcast.model import ChapterMark, Episode, Script, Speaker
 
 from .conftest import THREE_CHAPTERS
 
@@ -109,19 +110,16 @@ xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">
 """
 
 
-def synthetic_episode() -> PublishedEpisode:
-    return PublishedEpisode(
-        slug=SLUG,
-        title=TITLE,
-        audio=Path(f"/x/{SLUG}/{SLUG}.mp3"),
+def synthetic_episode() -> Episode:
+    speakers = {"host": Speaker("host", "聞き手", "host"), "guest": Speaker("guest", "星野 & 仲間", "guest")}
+    return episode_in(
+        Path(f"/x/{SLUG}"),
+        Script(TITLE, speakers, (), episode=3, season=1),
         size=123456,
         duration_ms=3_725_600,  # 1:02:05.6 rounds to 1:02:06
         chapters=(ChapterMark("はじめに <序>", 0, 60_000), ChapterMark("最後に & これから", 60_000, 3_725_600)),
-        speakers=("聞き手", "星野 & 仲間"),
         published=datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
         guid="3c1b7a4c-5d2e-4f50-9a8b-2f0e6d1c9b7a",  # from episode.json
-        episode=3,
-        season=1,
     )
 
 
@@ -133,7 +131,7 @@ def test_guids_follow_the_specs() -> None:
     # The Podcasting 2.0 spec's own example for podcast:guid.
     assert show_guid("https://mp3s.nashownotes.com/pc20rss.xml") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
     assert show_guid("http://mp3s.nashownotes.com/pc20rss.xml/") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
-    assert item_guid(SLUG) == item_guid(SLUG) != item_guid(E2E_SLUG)
+    assert legacy_guid(SLUG) == legacy_guid(SLUG) != legacy_guid(E2E_SLUG)
     pinned_guid = "c1a7f0c2-58a6-5c1b-9d43-0f6e2b9d7a11"
     pinned = build_feed(Channel(**{**_fields(CHANNEL), "guid": pinned_guid}), []).decode()
     assert f"<podcast:guid>{pinned_guid}</podcast:guid>" in pinned

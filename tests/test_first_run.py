@@ -143,9 +143,9 @@ def test_a_folder_from_before_ids_is_taken_over(tmp_path: Path, published: Path)
     summary = render(str(THREE_CHAPTERS), "-o", str(output))
     assert summary["slug"] == old.name  # its URL and guid stay what subscribers already have
     meta = json.loads((old / "episode.json").read_text(encoding="utf-8"))
-    from podcast.feed import item_guid
+    from podcast.episode_dir import legacy_guid
 
-    assert meta["guid"] == item_guid(old.name) and meta["first_rendered"] == "2025-01-02T03:04:05+00:00"
+    assert meta["guid"] == legacy_guid(old.name) and meta["first_rendered"] == "2025-01-02T03:04:05+00:00"
     assert summary["replaced"]["engine"] == "kokoro"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import io
 import subprocess
 import warnings
@@ -25,7 +26,7 @@ with warnings.catch_warnings():
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def episode(tmp: Path = Path("out"), *, date: str = "2024-05-01") -> Episode:
+def episode(tmp: Path = Path("out"), *, date: str = "2024-05-01") -> Episode:  # noon UTC: that date anywhere
     speakers = {"host": Speaker("host", "聞き手", "host"), "sam": Speaker("sam", "サム & <アルトマン>", "guest")}
     script = Script(
         "対談: AIの未来",
@@ -50,7 +51,8 @@ def episode(tmp: Path = Path("out"), *, date: str = "2024-05-01") -> Episode:
         engine="fake",
         clips_synthesized=2,
         clips_cached=0,
-        date=date,
+        published=datetime.datetime.fromisoformat(f"{date}T12:00:00+00:00"),
+        guid="",
     )
 
 
@@ -188,9 +190,9 @@ def test_tag_mp3_read_back_by_mutagen_and_ffmpeg(mp3: Path) -> None:
 
 def test_tag_mp3_twice_replaces_and_no_chapters(mp3: Path) -> None:
     tag_mp3(mp3, episode())
-    tag_mp3(mp3, dataclasses.replace(episode(date=""), chapters=()))
+    tag_mp3(mp3, dataclasses.replace(episode(date="2025-02-03"), chapters=()))
     assert read_chapters(mp3) == []
-    assert "TDRC" not in ID3(mp3)
+    assert str(ID3(mp3)["TDRC"].text[0]) == "2025-02-03"
 
 
 def test_read_chapters_of_untagged_file(tmp_path: Path) -> None:
