@@ -78,8 +78,8 @@ def worker(options: dict[str, Any]) -> None:
     if profiler is not None:  # everything after synthesis runs in a worker thread: profile it there
         from podcast import pipeline
 
-        write_outputs = pipeline._write_outputs
-        pipeline._write_outputs = lambda *args, **kwargs: profiler.runcall(write_outputs, *args, **kwargs)
+        write_episode = pipeline.write_episode
+        pipeline.write_episode = lambda *args, **kwargs: profiler.runcall(write_episode, *args, **kwargs)
     started = time.perf_counter()
     if options.get("edge_url"):
         from tests.edge_server import edge_tts_pointed_at
