@@ -1,32 +1,41 @@
-"""The code checks CI relies on: ruff lint and format, mypy --strict, and the layer rule."""
+"""The code checks CI relies on: ruff lint and format, mypy --strict, the layer rule and a light package import."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import podcast
+
 from .conftest import REPO
 
-# Import only from a lower layer (STYLE.md); cli and serve are imported by nothing.
+# Import only from a lower layer; nothing imports cli, and only cli (in its serve command) imports serve. The
+# truth for STYLE.md's module map: L0 errors · L1 model, text, files, sequence, loudness, media · L2 timing,
+# captions, cues, script, voices, readings, engines, cache, writers, channel, artwork · L3 transcript, guests,
+# chaptering, synth, assemble, proof, feed · L4 attribution, episode_dir, progress · L5 pipeline, publish ·
+# L6 serve · L7 cli.
 LAYERS = {
-    "errors": -1,  # below everything: any module may raise a PodcastError
-    "model": 0, "text": 0, "files": 0, "sequence": 0,
-    "captions": 1,  # below transcript, which reads SRT, WebVTT and JSON exports through it
-    "transcript": 2, "cues": 1, "chaptering": 1, "script": 1, "voices": 1, "engines": 1, "cache": 1, "readings": 1,
-    "timing": 1, "loudness": 1,
-    "guests": 2,  # which guest: uses the cue vocabulary, used by attribution
-    "proof": 2,  # proof-listen: an episode's cues heard back and compared on readings
-    "attribution": 3, "synth": 2, "assemble": 2, "writers": 2,
-    "channel": 1, "artwork": 1,  # podcast.yaml and the directories' rules; the cover's header and the default cover
-    "episode_dir": 2,  # the episode folder: found by id, named by a romanized slug; episode.json
-    "feed": 3, "progress": 3,
-    "pipeline": 4, "publish": 4,  # render, and `podcast feed`'s publish folder: side by side, neither imports the other
-    "cli": 5, "serve": 5, "__main__": 6,
+    "errors": 0,  # any module may raise a PodcastError
+    "model": 1, "text": 1, "files": 1, "sequence": 1, "loudness": 1,
+    "media": 1,  # ffmpeg I/O: engines decode with it, assemble encodes with it
+    "timing": 2, "cues": 2, "script": 2, "voices": 2, "engines": 2, "cache": 2, "readings": 2, "writers": 2,
+    "captions": 2,  # below transcript, which reads SRT, WebVTT and JSON exports through it
+    "channel": 2, "artwork": 2,  # podcast.yaml and the directories' rules; the cover's header and the default cover
+    "transcript": 3, "chaptering": 3, "synth": 3, "assemble": 3,
+    "guests": 3,  # which guest: uses the cue vocabulary, used by attribution
+    "proof": 3,  # proof-listen: an episode's cues heard back and compared on readings
+    "feed": 3,  # episodes -> RSS: it reads no folder, episode_dir hands it episodes
+    "attribution": 4, "progress": 4,
+    "episode_dir": 4,  # the episode folder: layout, written whole (encoded by assemble), read back as an Episode
+    "pipeline": 5, "publish": 5,  # render, and `podcast feed`'s publish folder: side by side, neither imports the other
+    "serve": 6, "cli": 7, "__main__": 8,
 }  # fmt: skip
 
 
@@ -55,19 +64,84 @@ def _module_of(path: Path) -> str:
     return relative.parts[0].removesuffix(".py")
 
 
+def _imported(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, module of this package) for every import in the file, in every form: `import podcast.x`,
+    `from podcast.x import y`, `from . import x`, `from .x import y`, `from .. import x`, inside functions too.
+    A public name taken from the package (`from . import render`) counts as an import of the module defining it."""
+    package = ["podcast", *path.relative_to(REPO / "podcast").parent.parts]  # where this file's `.` points
+
+    def named(parts: list[str], names: list[str]) -> Iterator[str]:
+        if parts[1:]:
+            yield parts[1]
+        else:  # the package itself: each name is a module or a public name re-exported by __init__
+            for name in (n for n in names if n != "__version__"):  # the version: package metadata, no module
+                yield name if (REPO / "podcast" / f"{name}.py").exists() else podcast._HOMES.get(name, "__init__")
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "podcast":
+                    yield from ((node.lineno, m) for m in named(alias.name.split("."), [alias.name]))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package[: len(package) - node.level + 1] + (node.module.split(".") if node.module else [])
+            else:
+                parts = (node.module or "").split(".")
+            if parts[0] == "podcast":
+                yield from ((node.lineno, m) for m in named(parts, [a.name for a in node.names]))
+
+
+def test_every_module_has_a_layer() -> None:
+    modules = {_module_of(path) for path in (REPO / "podcast").rglob("*.py")} - {"__init__"}
+    assert not modules - LAYERS.keys()
+
+
 @pytest.mark.parametrize("path", sorted((REPO / "podcast").rglob("*.py")), ids=lambda p: p.name)
 def test_imports_go_down_the_layers(path: Path) -> None:
     module = _module_of(path)
-    if module == "__init__.py" or path.name == "__init__.py" and path.parent.name == "podcast":
-        return  # the public surface re-exports from every layer
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level > 0:
-            target = (node.module or "").split(".")[0]
-            if node.level == 2 or (path.parent.name == "engines" and node.level == 1):
-                target = target if node.level == 2 else "engines"
-            if not target or target == module:
-                continue
-            assert LAYERS[target] < LAYERS[module] or (target == "engines" and module == "engines"), (
-                f"{path.name} (layer {LAYERS[module]}) imports {target} (layer {LAYERS[target]})"
-            )
+    if module == "__init__":
+        return  # the public surface re-exports from every layer, each name on first use
+    for line, target in _imported(path):
+        if target == module:
+            continue  # inside engines/
+        assert target != "__init__", f"{path.name}:{line} imports the package itself; import the defining module"
+        assert LAYERS[target] < LAYERS[module], (
+            f"{path.name}:{line} (layer {LAYERS[module]}) imports {target} (layer {LAYERS[target]})"
+        )
+
+
+def test_the_layer_check_sees_every_form_of_import(tmp_path: Path) -> None:
+    """The forms the old check skipped (`from . import x`, absolute and in-function imports) are all seen."""
+    source = REPO / "podcast" / "text.py"  # a real path, so relative imports resolve from podcast/
+    code = (
+        "from . import assemble\nimport podcast.feed\nfrom podcast import serve\nfrom podcast.cli import app\n"
+        "def f():\n    from .pipeline import render\n    from . import render as r\n"
+    )
+    fake = tmp_path / "text.py"
+    fake.write_text(code, encoding="utf-8")
+    original = Path.read_text
+    try:
+        Path.read_text = lambda self, *a, **k: code if self == source else original(self, *a, **k)  # type: ignore[method-assign]
+        found = [target for _, target in _imported(source)]
+    finally:
+        Path.read_text = original  # type: ignore[method-assign]
+    assert found == ["assemble", "feed", "serve", "cli", "pipeline", "pipeline"]
+
+
+def test_importing_a_module_loads_no_audio_feed_or_server_library() -> None:
+    """`import podcast.text` runs podcast/__init__, which must import nothing heavy and look for no ffmpeg."""
+    heavy = ("aiohttp", "scipy", "feedgen", "mutagen", "pydub", "imageio_ffmpeg", "numpy", "podcast.serve")
+    code = f"import sys, podcast.text, podcast.model; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_no_public_name_shadows_a_module() -> None:
+    """`import podcast.feed as m` gives the module, whatever was imported before."""
+    modules = {path.stem for path in (REPO / "podcast").glob("*.py")} | {"engines"}
+    assert not modules & set(podcast.__all__)
+    for name in podcast.__all__:
+        getattr(podcast, name)  # every public name resolves
+    for name in sorted(modules - {"__init__", "__main__"}):
+        assert type(importlib.import_module(f"podcast.{name}")).__name__ == "module"
+        assert type(getattr(podcast, name)).__name__ == "module", name
