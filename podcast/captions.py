@@ -11,11 +11,12 @@ from typing import Any
 
 from .errors import TranscriptError
 from .model import Utterance
+from .text import SENTENCE_ENDS
 
 ANONYMOUS_LABEL = "話者{}"  # SPEAKER_00, spk_1, A…: numbered in order of first appearance
 SPEAKER_MAX_CHARS = 20  # a leading `名前:` longer than this is text
 
-_SENTENCE_END = ("。", "！", "？", "!", "?", "」")
+_SENTENCE_END = (*SENTENCE_ENDS, "」")  # a closing quote ends a quoted sentence
 _JSON_START = re.compile(r"^(\{\s*(\"|\})|\[\s*(\{|\]))")
 _CUE_TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}[,.]\d{1,3}"
 _TIMING = re.compile(rf"^{_CUE_TIME}\s*-->\s*{_CUE_TIME}(\s.*)?$")

@@ -6,26 +6,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from .cues import asks_to_hear, ends_in_question, follows_up, leads_in, reacts, without_address
 from .model import Chapter, Script, Turn
-from .text import estimate_ms, is_question, shorten, split_sentences
+from .text import estimate_ms, shorten, split_sentences
 
 TITLE_MAX_CHARS = 30  # chapter titles show in podcast apps' chapter lists: keep them to a phrase
 TOPIC_MIN_CHARS = 12  # shorter questions (「なぜですか?」) follow up on the answer rather than open a topic
 ABOUT_MAX_CHARS = 28  # the 「…について」 phrase a title is built from
 
-_FOLLOW_UP = re.compile(r"^(?:なぜ|どうして|それ|その|そこ|じゃあ|もっと|他に|ほかに)")
-_REACTION = re.compile(r"^(?:そうですね|へぇ|へー|ほう|なるほど|はい|いいですね|ええ|確かに|本当ですか|そうなんですか)")
-_STEER = re.compile(
-    r"聞きたい|聞いてもいい|お聞きし|伺い|聞かせて|教えて|始めたい|についてです|話しましょう|話を(?:移|変え)"
-)
-_FILLER = re.compile(
-    r"^(?:(?:では|さて|それでは|じゃあ|まず始めに|まず|ところで|次に|最後に|しかし|でも|そして|また|あと|特に)、?"
-    r"|(?:今|だから)、|あなた(?:たち|方)?(?:は|が)、?)"
-)
-_LEAD_IN = re.compile(r"について|質問|話題|テーマ|聞き|伺")  # an interviewer's turn that introduces the next question
-_VOCATIVE = re.compile(
-    r"^(?:[ァ-ヶー・]{2,15}|[A-Z][a-z]+|[一-龥々]{2,4}さん)、|、\s*(?:[ァ-ヶー・]{2,15}|[A-Z][a-z]+|[一-龥々]{2,4}さん)$"
-)
 _ABOUT = re.compile(rf"([^、。？?「」]{{2,{ABOUT_MAX_CHARS}}}?)について")
 _TAILS = (  # polite question tails -> a headline's plain ending, first match wins
     (re.compile(r"(?:の)?か?(?:聞いても|お聞きしても|伺っても)(?:いい|よろしい)(?:です|でしょう)か$"), "のか？"),
@@ -77,27 +65,26 @@ def _length(turns: Sequence[Turn]) -> int:
 
 def _opens_topic(text: str) -> bool:
     """A question or request long enough to start a topic, not a follow-up on the last answer."""
-    asks = any(is_question(sentence) for sentence in split_sentences(text)) or bool(_STEER.search(text))
-    follows = _FOLLOW_UP.match(text) or _REACTION.match(text)
-    return asks and len(text) >= TOPIC_MIN_CHARS and not follows
+    asks = any(ends_in_question(sentence) for sentence in split_sentences(text)) or asks_to_hear(text)
+    return asks and len(text) >= TOPIC_MIN_CHARS and not (follows_up(text) or reacts(text))
 
 
 def _is_lead_in(text: str) -> bool:
-    return bool(_LEAD_IN.search(text)) and not _REACTION.match(text)
+    return leads_in(text) and not reacts(text)
 
 
 def _title(turns: Sequence[Turn]) -> str:
     """A readable phrase from the question: its 「…について」 topic, else the question without polite tails."""
     sentences = [sentence for turn in turns for sentence in split_sentences(turn.text)]
-    questions = [sentence for sentence in sentences if is_question(sentence)]
-    steering = [sentence for sentence in sentences if _STEER.search(sentence)]
+    questions = [sentence for sentence in sentences if ends_in_question(sentence)]
+    steering = [sentence for sentence in sentences if asks_to_hear(sentence)]
     for sentence in [*reversed(questions), *reversed(steering)]:
         about = _ABOUT.findall(sentence)
         if about:
-            return shorten(_clean(about[-1]) + "について", TITLE_MAX_CHARS)
+            return shorten(without_address(about[-1]) + "について", TITLE_MAX_CHARS)
     if not questions:
-        return shorten(_clean(sentences[-1]), TITLE_MAX_CHARS) if sentences else ""
-    question = _clean(questions[-1].rstrip("?？ "))
+        return shorten(without_address(sentences[-1]), TITLE_MAX_CHARS) if sentences else ""
+    question = without_address(questions[-1].rstrip("?？ "))
     for pattern, ending in _TAILS:
         if pattern.search(question):
             question = pattern.sub(ending, question)
@@ -111,11 +98,3 @@ def _title(turns: Sequence[Turn]) -> str:
     while clauses and len(clauses[-1]) + 1 + len(title) <= TITLE_MAX_CHARS:
         title = clauses.pop() + "、" + title  # the asking part is at the end: keep what fits before it
     return shorten(title, TITLE_MAX_CHARS)
-
-
-def _clean(phrase: str) -> str:
-    """Drop a name called out at either end and leading fillers (「では」「さて」)."""
-    phrase = _VOCATIVE.sub("", phrase.strip())
-    while _FILLER.match(phrase):
-        phrase = _FILLER.sub("", phrase, count=1)
-    return phrase.strip()

@@ -337,3 +337,60 @@ STYLE_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 def style_vector(text: str) -> list[float]:
     """Which STYLE_MARKERS a paragraph shows, 1.0 or 0.0 each."""
     return [float(bool(pattern.search(text))) for _, pattern in STYLE_MARKERS]
+
+
+# What chaptering listens for in the interviewer's turns: where a new topic is asked, and how to title it.
+# Looser than the attribution cues above (they only ever see turns already known to be the host's).
+_ENDS_ASKING = re.compile(r"(?:[?？]|(?:です|ます|でしょう|ません|でした|ました)かね?[。.]?)[」』）)…\s]*$")
+# 「なぜですか？」「その後は？」: a question about the last answer, not a new topic
+_FOLLOW_UP = re.compile(r"^(?:なぜ|どうして|それ|その|そこ|じゃあ|もっと|他に|ほかに)")
+# 「なるほど、…」「確かに。」: a turn that reacts to the last answer
+_REACTION = re.compile(r"^(?:そうですね|へぇ|へー|ほう|なるほど|はい|いいですね|ええ|確かに|本当ですか|そうなんですか)")
+# 「…について聞かせてください」「話を変えましょう」: asking to hear about something without a question form
+_ASK_TO_HEAR = re.compile(
+    r"聞きたい|聞いてもいい|お聞きし|伺い|聞かせて|教えて|始めたい|についてです|話しましょう|話を(?:移|変え)"
+)
+# 「次の質問です。」「テーマは…」: an interviewer's turn that introduces the next question
+_LEAD_IN = re.compile(r"について|質問|話題|テーマ|聞き|伺")
+# 「では、」「さて」「あなたは、」: openers a chapter title does without
+_FILLER = re.compile(
+    r"^(?:(?:では|さて|それでは|じゃあ|まず始めに|まず|ところで|次に|最後に|しかし|でも|そして|また|あと|特に)、?"
+    r"|(?:今|だから)、|あなた(?:たち|方)?(?:は|が)、?)"
+)
+# 「ケンさん、…」「…、ケン」: a name called out at either end of a phrase
+_CALLED_AT_EDGE = re.compile(
+    r"^(?:[ァ-ヶー・]{2,15}|[A-Z][a-z]+|[一-龥々]{2,4}さん)、|、\s*(?:[ァ-ヶー・]{2,15}|[A-Z][a-z]+|[一-龥々]{2,4}さん)$"
+)
+
+
+def ends_in_question(sentence: str) -> bool:
+    """「どう思いますか。」「なぜ？」: ends with ？ or a polite 〜ですか／ますか／でしょうか."""
+    return bool(_ENDS_ASKING.search(sentence))
+
+
+def follows_up(text: str) -> bool:
+    """「それはなぜですか？」: opens by pointing back at the last answer."""
+    return bool(_FOLLOW_UP.match(text))
+
+
+def reacts(text: str) -> bool:
+    """「なるほど、面白いですね。」: opens with a reaction to the last answer."""
+    return bool(_REACTION.match(text))
+
+
+def asks_to_hear(text: str) -> bool:
+    """「仕入れについて聞かせてください。」: asks to hear about something without a question form."""
+    return bool(_ASK_TO_HEAR.search(text))
+
+
+def leads_in(text: str) -> bool:
+    """「次のテーマです。」: introduces the question that follows."""
+    return bool(_LEAD_IN.search(text))
+
+
+def without_address(phrase: str) -> str:
+    """「では、ケンさん、仕入れについて」 -> 「仕入れについて」: a name called at either end and openers dropped."""
+    phrase = _CALLED_AT_EDGE.sub("", phrase.strip())
+    while _FILLER.match(phrase):
+        phrase = _FILLER.sub("", phrase, count=1)
+    return phrase.strip()

@@ -10,16 +10,10 @@ MAX_SENTENCE_CHARS = 120  # longer sentences are cut at a comma: engines slur or
 SPOKEN_CHARS_PER_S = 7.5  # typical Japanese TTS pace, for estimating durations before synthesis
 SLUG_MAX_CHARS = 60
 
-_ENDS = "。！？!?"
+SENTENCE_ENDS = "。！？!?"  # the one set: sentences split here, and transcript lines ending so are speech
 _OPEN, _CLOSE = "「『（(【", "」』）)】"
 _COMMA = re.compile(r"(?<=[、，,])")
 _SLUG_DROP = re.compile(r"[^\w]+")
-
-
-def normalize(text: str) -> str:
-    """NFKC-fold full-width Latin and digits, keep Japanese as written, squeeze spaces."""
-    text = unicodedata.normalize("NFKC", text)
-    return re.sub(r"[ \t\u3000]+", " ", text).strip()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -32,7 +26,7 @@ def split_sentences(text: str) -> list[str]:
             depth += 1
         elif ch in _CLOSE:
             depth = max(0, depth - 1)
-        elif depth == 0 and ch in _ENDS and text[i + 1 : i + 2] not in tuple(_ENDS):
+        elif depth == 0 and ch in SENTENCE_ENDS and text[i + 1 : i + 2] not in tuple(SENTENCE_ENDS):
             pieces.append(text[start : i + 1])
             start = i + 1
         elif depth == 0 and ch == "." and text[i + 1 : i + 2] in (" ", ""):
@@ -137,14 +131,6 @@ _STAGE_NOTE_WITH_END = re.compile(rf"({_STAGE_NOTE.pattern}[。！？!?]*)")
 def spoken_text(sentence: str) -> str:
     """What an engine should say: stage notes such as （笑） removed (the pause stays in assembly)."""
     return _STAGE_NOTE.sub("", sentence).strip()
-
-
-_QUESTION = re.compile(r"(?:[?？]|(?:です|ます|でしょう|ません|でした|ました)かね?[。.]?)[」』）)…\s]*$")
-
-
-def is_question(sentence: str) -> bool:
-    """Whether a sentence asks something: ends with ？ or a polite 〜ですか／ますか／でしょうか."""
-    return bool(_QUESTION.search(sentence))
 
 
 # Hepburn romaji for katakana readings, for ASCII folder names. Two-kana sounds are looked up before one.

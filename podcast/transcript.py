@@ -13,7 +13,7 @@ from pathlib import Path
 from .captions import number_anonymous, parse_captions
 from .errors import TranscriptError
 from .model import Participant, Role, Transcript, Utterance
-from .text import visible
+from .text import SENTENCE_ENDS, visible
 
 TITLE_MAX_CHARS = 80  # a first line longer than this is a paragraph, not a title...
 LONG_TITLE_MAX_CHARS = 200  # ...unless it stands apart (a blank line after it): SEO titles run to 150 characters
@@ -27,7 +27,6 @@ LABEL_SHARE = 0.3  # one-off `X：…` lines count as labels only when this shar
 PUNCTUATED_SHARE = 0.2  # below this share of lines with 。, the text is raw speech-to-text output
 PAREN_NAME_MIN = 3  # `…。（山田）` lines needed before trailing names count as labels
 
-_SENTENCE_END = "。！？!?"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # A three-hour talk is about 0.3 MB of text; split takes about 4 s per MB, linear in size (test_transcript).
 MAX_TRANSCRIPT_BYTES = 10_000_000
@@ -362,7 +361,7 @@ def _minutes_people(text: str) -> list[Participant]:
 
 
 def _is_sentence(line: str) -> bool:
-    return line.rstrip("」』）)…").endswith(tuple(_SENTENCE_END)) or "。" in line
+    return line.rstrip("」』）)…").endswith(tuple(SENTENCE_ENDS)) or "。" in line
 
 
 def _is_title(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool, apart: bool = False) -> bool:
@@ -373,7 +372,7 @@ def _is_title(lines: list[_Line], name_lines: dict[str, str], *, punctuated: boo
     if _DASH_ALONE.match(text):
         return False
     found = _same_line_label(text)
-    if found and (found[0] == HOST_DASH or found[1].endswith(tuple(_SENTENCE_END)) or _said_again(found[0], lines)):
+    if found and (found[0] == HOST_DASH or found[1].endswith(tuple(SENTENCE_ENDS)) or _said_again(found[0], lines)):
         return False  # 「対談：空を作る仕事」 names no speaker who talks again: a title
     if _BRACKET.match(text) or _CHROME.match(text):
         return False
@@ -775,7 +774,7 @@ def _label(lines: list[_Line], name_lines: dict[str, str], *, punctuated: bool) 
 
 
 def _is_plain_heading(line: str) -> bool:
-    return len(line) <= HEADING_MAX_CHARS and not any(ch in line for ch in _SENTENCE_END + "、…")
+    return len(line) <= HEADING_MAX_CHARS and not any(ch in line for ch in SENTENCE_ENDS + "、…")
 
 
 def _opens_list(i: int, lines: list[_Line]) -> bool:
@@ -786,7 +785,7 @@ def _opens_list(i: int, lines: list[_Line]) -> bool:
 def _is_subtitle(line: str) -> bool:
     """「物価の見通し、利上げの時期」 under a section heading: a phrase, not a sentence."""
     short = 6 <= len(line) <= HEADING_MAX_CHARS * 2  # 「はい」 under a heading is a reply
-    return short and not _SPEECH_START.match(line) and not any(ch in line for ch in _SENTENCE_END)
+    return short and not _SPEECH_START.match(line) and not any(ch in line for ch in SENTENCE_ENDS)
 
 
 def _next_is_labelled(i: int, lines: list[_Line], labels: set[str], name_lines: dict[str, str]) -> bool:

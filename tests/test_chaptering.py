@@ -8,8 +8,8 @@ import pytest
 
 from podcast.attribution import attribute
 from podcast.chaptering import make_chapters
+from podcast.cues import ends_in_question
 from podcast.model import Chapter, Script, Speaker, Turn
-from podcast.text import is_question
 from podcast.transcript import parse_transcript, read_transcript
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "interview.txt"
@@ -35,8 +35,8 @@ def _script(*turns: tuple[str, str], title: str = "題名") -> Script:
         ("それは何ですか？」", True),
     ],
 )
-def test_is_question(sentence: str, asks: bool) -> None:
-    assert is_question(sentence) is asks
+def test_ends_in_question(sentence: str, asks: bool) -> None:
+    assert ends_in_question(sentence) is asks
 
 
 def test_headed_script_is_unchanged() -> None:
