@@ -18,6 +18,7 @@ from xml.sax.saxutils import unescape
 from ..errors import EngineError
 from ..media import ffmpeg_path
 from ..model import Clip, Voice, WordTime
+from ..text import SENTENCE_ENDS
 from . import VoiceListing
 
 # (short name, locale, gender): the Japanese voices and the multilingual ones that also read Japanese.
@@ -46,7 +47,7 @@ MAX_BACKOFF_S = 20.0
 MAX_CHUNK_BYTES = 1000  # edge-tts's limit is 4096 and it cannot split Japanese (no spaces)
 MP3_BYTES_PER_MS = 6  # audio-24khz-48kbitrate-mono-mp3 is CBR: 48 kbit/s = 6 bytes per ms
 RETRY_STATUSES = {403, 429}  # and every 5xx
-_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+_SENTENCE_END = re.compile(rf"(?<=[{SENTENCE_ENDS}\n])")  # text.py's set, and a line break
 _XML_QUOTES = {"&quot;": '"', "&apos;": "'"}  # with &amp; &lt; &gt;: the XML escapes a word's text may carry
 
 
