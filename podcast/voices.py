@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import math
@@ -13,6 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from .engines import engine_names
 from .errors import ConfigError
 from .files import atomic_path, read_yaml, writing
 from .model import ROLES, Speaker, Voice
@@ -73,8 +75,24 @@ def load_voices(path: Path | None = None) -> VoiceConfig:
     user = read_yaml(path, kind="voices file")
     if user is None:
         user = {}  # an empty file (or only comments) changes nothing
+    _check_sections(user, path)
     parse_voices(user, source=str(path))  # mistakes are reported in the user's file, before any merging
     return parse_voices(merge_voices(base, user), source=str(path))
+
+
+def _check_sections(user: Any, path: Path) -> None:
+    """A top-level key of a user's voices.yaml is engine: or an engine's name; a typo (kokro:) must not be ignored."""
+    if not isinstance(user, dict):
+        return  # parse_voices says what shape is expected
+    known = engine_names()
+    for section in user:
+        if section != "engine" and section not in known:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            line = next((n for n, text in enumerate(lines, 1) if re.match(rf"{re.escape(str(section))}\s*:", text)), 0)
+            close = difflib.get_close_matches(str(section), known, n=1)
+            fix = f"did you mean '{close[0]}:'?" if close else f"use engine: or one of: {', '.join(known)}"
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(f"{where}: unknown section '{section}:' ({fix})")
 
 
 def merge_voices(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:

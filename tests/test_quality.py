@@ -18,17 +18,18 @@ from .conftest import REPO
 
 # Import only from a lower layer; nothing imports cli, and only cli (in its serve command) imports serve. The
 # truth for STYLE.md's module map: L0 errors · L1 model, text, files, sequence, loudness, media · L2 timing,
-# captions, cues, script, voices, readings, engines, cache, writers, channel, artwork · L3 transcript, guests,
+# captions, cues, script, readings, engines, cache, writers, channel, artwork · L3 transcript, guests, voices,
 # chaptering, synth, assemble, proof, feed · L4 attribution, episode_dir, progress · L5 pipeline, publish ·
 # L6 serve · L7 cli.
 LAYERS = {
     "errors": 0,  # any module may raise a PodcastError
     "model": 1, "text": 1, "files": 1, "sequence": 1, "loudness": 1,
     "media": 1,  # ffmpeg I/O: engines decode with it, assemble encodes with it
-    "timing": 2, "cues": 2, "script": 2, "voices": 2, "engines": 2, "cache": 2, "readings": 2, "writers": 2,
+    "timing": 2, "cues": 2, "script": 2, "engines": 2, "cache": 2, "readings": 2, "writers": 2,
     "captions": 2,  # below transcript, which reads SRT, WebVTT and JSON exports through it
     "channel": 2, "artwork": 2,  # podcast.yaml and the directories' rules; the cover's header and the default cover
     "transcript": 3, "chaptering": 3, "synth": 3, "assemble": 3,
+    "voices": 3,  # voices.yaml: its sections are the registered engines' names
     "guests": 3,  # which guest: uses the cue vocabulary, used by attribution
     "proof": 3,  # proof-listen: an episode's cues heard back and compared on readings
     "feed": 3,  # episodes -> RSS: it reads no folder, episode_dir hands it episodes

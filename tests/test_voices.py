@@ -107,6 +107,18 @@ def test_yaml_error_names_the_line(tmp_path: Path) -> None:
         load_voices(path)
 
 
+@pytest.mark.parametrize(
+    ("section", "fix"),
+    [("kokro", "did you mean 'kokoro:'?"), ("voices", "use engine: or one of: edge, kokoro, openjtalk")],
+)
+def test_unknown_section_names_file_line_and_fix(tmp_path: Path, section: str, fix: str) -> None:
+    path = tmp_path / "voices.yaml"
+    path.write_text(f"engine: openjtalk\n{section}:\n  speakers:\n    host: {{voice: mei}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_voices(path)
+    assert str(info.value) == f"{path}:2: unknown section '{section}:' ({fix})"
+
+
 def test_pool_exhausted_says_what_to_add() -> None:
     config = parse_voices({"openjtalk": {"pool": ["mei"]}}, source="v.yaml")
     with pytest.raises(
