@@ -135,3 +135,18 @@ def test_openjtalk_writes_a_warped_voice_file_once_into_the_cache(tmp_path: obje
     assert b"OPTION[MCP]:ALPHA=0.45" in path.read_bytes()
     assert OpenJTalkEngine().voice_file(VOICES["m001_deep"]) == path  # found again, not made anew
     assert engine.voice_file(VOICES["m001"]).name == "nitech_jp_atr503_m001.htsvoice"  # shipped, as it is
+
+
+@pytest.mark.parametrize(("raised", "reported"), [(RuntimeError, EngineError), (TypeError, TypeError)])
+def test_an_engine_reports_what_it_cannot_say_and_keeps_a_bug_a_bug(
+    monkeypatch: pytest.MonkeyPatch, raised: type[Exception], reported: type[Exception]
+) -> None:
+    """pyopenjtalk's own errors are one-line EngineErrors; a TypeError is a bug and keeps its traceback (not exit 2)."""
+    speech = engines.get_engine("openjtalk")
+
+    def fails(text: str) -> None:
+        raise raised("boom")
+
+    monkeypatch.setattr(speech._pyopenjtalk, "extract_fullcontext", fails)  # type: ignore[attr-defined]
+    with pytest.raises(reported):
+        asyncio.run(speech.synthesize("こんにちは。", Voice("openjtalk", "mei")))

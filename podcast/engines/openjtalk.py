@@ -102,7 +102,7 @@ class OpenJTalkEngine:
         """The katakana Open JTalk's frontend makes of text: what tts() will say (`podcast readings`)."""
         try:
             return str(self._pyopenjtalk.g2p(text, kana=True))
-        except Exception as exc:  # the C extension raises plain RuntimeError, e.g. on text over ~8 kB
+        except (RuntimeError, ValueError) as exc:  # what pyopenjtalk raises on text it cannot read (~8 kB and up)
             raise EngineError(f"openjtalk cannot read {text[:30]!r}: {exc}") from exc
 
     def voice_file(self, hts: HtsVoice) -> Path:
@@ -155,7 +155,7 @@ class OpenJTalkEngine:
                 audio, rate = hts.synthesize(labels), hts.get_sampling_frequency()
             finally:
                 idle.put(hts)
-        except Exception as exc:  # the C extension raises plain RuntimeError
+        except (RuntimeError, ValueError) as exc:  # the C extension's errors; anything else is a bug here
             raise EngineError(f"openjtalk failed on {text[:30]!r}: {exc}") from exc
         if len(audio) == 0:
             raise EngineError(f"openjtalk produced no audio for {text[:30]!r}")
