@@ -49,6 +49,7 @@ _BETWEEN = {
     ("audio", "audio"): "in-audio",
 }
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![。！？!?])")
 _SSML = re.compile(
     r"<voice name='([^']*)'><prosody pitch='([^']*)' rate='([^']*)' volume='([^']*)'>(.*)</prosody>", re.DOTALL
 )
@@ -131,14 +132,18 @@ class Answer:
 
 
 def words_of(text: str, ms_per_char: int = MS_PER_CHAR) -> list[Word]:
-    """Two characters a word, each character ms_per_char long; a pair with nothing to say joins the word before."""
+    """Two characters a word, each character ms_per_char long; a pair with nothing to say joins the word before.
+
+    As with the real service, no word runs on past a sentence's end: pairs start again after 。！？!?.
+    """
     pieces: list[str] = []
-    for i in range(0, len(text), 2):
-        pair = text[i : i + 2]
-        if pieces and not any(char.isalnum() for char in pair):
-            pieces[-1] += pair
-        else:
-            pieces.append(pair)
+    for sentence in _SENTENCE_END.split(text):
+        for i in range(0, len(sentence), 2):
+            pair = sentence[i : i + 2]
+            if pieces and not any(char.isalnum() for char in pair):
+                pieces[-1] += pair
+            else:
+                pieces.append(pair)
     ticks, words, start = ms_per_char * TICKS_PER_MS, [], 0
     for piece in pieces:
         words.append(Word(piece, start * ticks, len(piece) * ticks))

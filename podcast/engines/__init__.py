@@ -6,10 +6,11 @@ import difflib
 import itertools
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from ..errors import EngineError
 from ..model import Clip, Voice
@@ -87,6 +88,26 @@ class CanRead(Protocol):
 
     def reading(self, text: str) -> str:
         """The engine's reading of text: kana, phonemes or the like."""
+        ...
+
+
+@runtime_checkable
+class CanBatch(Protocol):
+    """An engine that reads several sentences in one request and cuts its answer into a clip each (edge).
+
+    A request costs a round trip, so synthesis asks for a speaker's consecutive sentences together.
+    """
+
+    batch_version: ClassVar[int]  # changes when the way an answer is cut into sentences does: part of clip keys
+
+    def batches(self, texts: Sequence[str]) -> list[int]:
+        """How many consecutive texts each request takes, in order (they sum to len(texts))."""
+        ...
+
+    async def synthesize_batch(
+        self, texts: Sequence[str], voice: Voice, *, slot: AbstractAsyncContextManager[Any] | None = None
+    ) -> list[Clip]:
+        """A clip per text, in order, each with its own word times; slot is held only while the service works."""
         ...
 
 
@@ -195,6 +216,7 @@ async def list_voices(name: str, *, lang: str | None = None) -> list[VoiceListin
 __all__ = [
     "AUTO",
     "AUTO_CHOICES",
+    "CanBatch",
     "CanList",
     "CanListOnline",
     "CanProbe",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import io
 import os
 import random
@@ -10,10 +11,11 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any, ClassVar
-from xml.sax.saxutils import unescape
+from xml.sax.saxutils import escape, unescape
 
 from ..errors import EngineError
 from ..media import ffmpeg_path
@@ -40,11 +42,15 @@ BUNDLED_VOICES = [
 ]
 SERVICE_HOST = "speech.platform.bing.com"  # what the `engine: auto` probe connects to
 PROBE_TIMEOUT_S = 2.0  # auto must not hold up a render when offline
-TIMEOUT_S = 30.0  # per request; edge-tts's own receive timeout stops applying once connected
+TIMEOUT_S = 30.0  # longest wait for the next message of an answer; a long request streams for longer
 RETRIES = 4  # extra tries after the first
 BACKOFF_S = 1.0  # first retry delay, doubled each time, with jitter
 MAX_BACKOFF_S = 20.0
-MAX_CHUNK_BYTES = 1000  # edge-tts's limit is 4096 and it cannot split Japanese (no spaces)
+MAX_CHUNK_BYTES = 1000  # one sentence too long for a request is cut into pieces this big, at sentence ends
+# edge-tts cuts any text longer than this (UTF-8 bytes once XML-escaped) into several requests, at a space or
+# anywhere in Japanese (communicate.py: split_text_by_byte_length(escape(...), 4096)): a batch stays within it.
+REQUEST_BYTES = 4096
+BATCH_VERSION = 1  # bump when the way a request's audio is cut into sentences changes: their cache keys change
 MP3_BYTES_PER_MS = 6  # audio-24khz-48kbitrate-mono-mp3 is CBR: 48 kbit/s = 6 bytes per ms
 RETRY_STATUSES = {403, 429}  # and every 5xx
 _SENTENCE_END = re.compile(rf"(?<=[{SENTENCE_ENDS}\n])")  # text.py's set, and a line break
@@ -134,11 +140,92 @@ def truncation(text: str, spoken: Sequence[str], words: Sequence[WordTime], audi
     return None
 
 
+def request_text(texts: Sequence[str]) -> str:
+    """Sentences as one request: run together as written, a line break only where nothing else parts them."""
+    joined = ""
+    for text in texts:
+        if joined and joined[-1].isalnum() and text[:1].isalnum():
+            joined += "\n"  # else the service reads the end of one and the start of the next as one word
+        joined += text
+    return joined
+
+
+def request_bytes(text: str) -> int:
+    """What edge-tts measures a request by: UTF-8 bytes of the XML-escaped text."""
+    return len(escape(text).encode("utf-8"))
+
+
+def batch_sizes(texts: Sequence[str], limit: int = REQUEST_BYTES) -> list[int]:
+    """How many consecutive sentences each request takes: as many as fit in limit, in order; never none."""
+    sizes: list[int] = []
+    start = 0
+    for end in range(1, len(texts) + 1):
+        if end - start > 1 and request_bytes(request_text(texts[start:end])) > limit:
+            sizes.append(end - 1 - start)
+            start = end - 1
+    if start < len(texts):
+        sizes.append(len(texts) - start)
+    return sizes
+
+
+def word_owners(texts: Sequence[str], spoken: Sequence[str]) -> list[int]:
+    """Which sentence each word of a batched answer belongs to, found as reaches_text_end finds them.
+
+    A word found in the text belongs to the sentence its first letter is in; a reworded one to the sentence
+    of the first letter not yet spoken; one with nothing to say (punctuation) to the sentence just spoken.
+    """
+    letters = [_letters(text) for text in texts]
+    ends = [sum(map(len, letters[: i + 1])) for i in range(len(letters))]  # where each sentence's letters end
+    target = "".join(letters)
+    owners: list[int] = []
+    end = 0
+    for word in map(_letters, spoken):
+        found = target.find(word, end) if word else -1
+        if found >= 0:
+            position, end = found, found + len(word)
+        else:
+            position = end if word else max(0, end - 1)
+        owner = min(bisect.bisect_right(ends, position), len(texts) - 1)
+        owners.append(max(owner, owners[-1]) if owners else owner)
+    return owners
+
+
+def split_answer(clip: Clip, owners: Sequence[int], count: int) -> list[Clip] | None:
+    """A batched answer cut into count sentence clips, between one sentence's last word and the next one's first.
+
+    Each clip keeps its own words, timed from its own start; None when a sentence has no word to place it by.
+    """
+    spans: list[tuple[int, int]] = []
+    for index in range(count):
+        mine = [word for word, owner in zip(clip.words, owners, strict=True) if owner == index]
+        if not mine:
+            return None
+        spans.append((min(w.start_ms for w in mine), max(w.end_ms for w in mine)))
+    cuts = [0]
+    for (_, last_end), (next_start, _) in zip(spans, spans[1:], strict=False):
+        # In the pause between sentences, if the service left one (its words overlap when it did not).
+        cuts.append(max(cuts[-1], (last_end + next_start) // 2 if next_start >= last_end else next_start))
+    cuts.append(clip.duration_ms)
+    clips = []
+    for index in range(count):
+        start, end = cuts[index], cuts[index + 1]
+        first, last = (ms * clip.sample_rate // 1000 * 2 for ms in (start, end))
+        pcm = clip.pcm[first:last] if index + 1 < count else clip.pcm[first:]
+        words = tuple(
+            WordTime(w.start_ms - start, w.end_ms - start)
+            for w, owner in zip(clip.words, owners, strict=True)
+            if owner == index
+        )
+        clips.append(Clip(pcm=pcm, sample_rate=clip.sample_rate, words=words))
+    return clips
+
+
 class EdgeEngine:
     """Synthesizes with edge-tts; every request has its own timeout and retries on transient faults."""
 
     name: ClassVar[str] = "edge"
     concurrency: ClassVar[int] = 4  # the service throttles (429) well before 16 parallel sockets
+    batch_version: ClassVar[int] = BATCH_VERSION
 
     def __init__(self) -> None:
         try:
@@ -173,11 +260,42 @@ class EdgeEngine:
         return f"edge-tts {self._version}|{voice.name}|rate={voice.rate}|pitch={voice.pitch}|volume={voice.volume}"
 
     async def synthesize(self, text: str, voice: Voice) -> Clip:
+        return await self._synthesize(text, voice, nullcontext())
+
+    def batches(self, texts: Sequence[str]) -> list[int]:
+        """How many consecutive sentences of one voice each request takes: as many as one request holds."""
+        return batch_sizes(texts)
+
+    async def synthesize_batch(
+        self, texts: Sequence[str], voice: Voice, *, slot: AbstractAsyncContextManager[Any] | None = None
+    ) -> list[Clip]:
+        """One clip per sentence from one request; slot is held while the service is asked, not while decoding.
+
+        A cut or failed answer retries the whole request. The answer's audio is cut between sentences by its
+        word boundaries; if some sentence cannot be placed (no word of it found), each is asked for alone.
+        """
+        slot = slot or nullcontext()
+        if len(texts) == 1:
+            return [await self._synthesize(texts[0], voice, slot)]
+        text = request_text(texts)
+        async with slot:
+            mp3, words, spoken = await self._fetch(text, voice)
+        clip = await asyncio.to_thread(self._decode, mp3, text)
+        clips = split_answer(Clip(clip.pcm, clip.sample_rate, tuple(words)), word_owners(texts, spoken), len(texts))
+        if clips is None:
+            return [await self._synthesize(one, voice, slot) for one in texts]
+        return clips
+
+    async def _synthesize(self, text: str, voice: Voice, slot: AbstractAsyncContextManager[Any]) -> Clip:
+        answers = []
+        async with slot:
+            for piece in split_for_service(text):
+                mp3, piece_words, _ = await self._fetch(piece, voice)
+                answers.append((piece, mp3, piece_words))
         pcm = bytearray()
         words: list[WordTime] = []
         rate = 24_000
-        for piece in split_for_service(text):
-            mp3, piece_words = await self._fetch(piece, voice)
+        for piece, mp3, piece_words in answers:
             clip = await asyncio.to_thread(self._decode, mp3, piece)
             offset = len(pcm) * 1000 // (2 * clip.sample_rate)  # a later piece's words start after the earlier audio
             words += [WordTime(w.start_ms + offset, w.end_ms + offset) for w in piece_words]
@@ -187,15 +305,13 @@ class EdgeEngine:
             raise EngineError(f"edge-tts produced no audio for {text[:30]!r}")
         return Clip(pcm=bytes(pcm), sample_rate=rate, words=tuple(words))
 
-    async def _fetch(self, text: str, voice: Voice) -> tuple[bytes, list[WordTime]]:
-        """MP3 and word times for one piece, retried with backoff and jitter; EngineError after the last try."""
+    async def _fetch(self, text: str, voice: Voice) -> tuple[bytes, list[WordTime], list[str]]:
+        """MP3, word times and words for one request, retried with backoff and jitter; EngineError after the last."""
         config = settings()
         tries = config.retries + 1
         for attempt in range(tries):
             try:
-                return await asyncio.wait_for(self._request(text, voice), config.timeout_s)
-            except TimeoutError:
-                reason = f"no answer within {config.timeout_s:g} s"
+                return await self._request(text, voice, config.timeout_s)
             except _Retryable as exc:
                 reason = str(exc)
             if attempt + 1 < tries:
@@ -203,8 +319,11 @@ class EdgeEngine:
                 await asyncio.sleep(delay)
         raise EngineError(f"edge-tts failed {tries} times on {text[:30]!r}: {reason} (check the network, then rerun)")
 
-    async def _request(self, text: str, voice: Voice) -> tuple[bytes, list[WordTime]]:
-        """One websocket request; transient faults become _Retryable, others EngineError."""
+    async def _request(self, text: str, voice: Voice, timeout_s: float) -> tuple[bytes, list[WordTime], list[str]]:
+        """One websocket request; transient faults become _Retryable, others EngineError.
+
+        timeout_s bounds the wait for each message, not the whole answer: a full request streams for minutes.
+        """
         import aiohttp
         from edge_tts import exceptions
 
@@ -214,14 +333,21 @@ class EdgeEngine:
         audio = bytearray()
         words: list[WordTime] = []
         spoken: list[str] = []  # each word's text, as the service says it
+        stream = communicate.stream()
         try:
-            async for chunk in communicate.stream():
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(anext(stream), timeout_s)
+                except StopAsyncIteration:
+                    break
                 if chunk["type"] == "audio":
                     audio += chunk.get("data", b"")
                 else:  # offsets and durations are in 100 ns ticks
                     start = int(chunk.get("offset", 0))
                     words.append(WordTime(start // 10_000, (start + int(chunk.get("duration", 0))) // 10_000))
                     spoken.append(chunk.get("text", ""))
+        except TimeoutError as exc:  # before OSError: TimeoutError is one
+            raise _Retryable(f"no answer within {timeout_s:g} s") from exc
         except aiohttp.ClientResponseError as exc:  # the websocket handshake's HTTP answer
             if exc.status in RETRY_STATUSES or exc.status >= 500:
                 raise _Retryable(f"service answered HTTP {exc.status}") from exc
@@ -232,11 +358,13 @@ class EdgeEngine:
             raise _Retryable(f"connection failed: {type(exc).__name__}: {exc}") from exc
         except exceptions.EdgeTTSException as exc:
             raise _Retryable(f"unexpected reply: {type(exc).__name__}: {exc}") from exc
+        finally:
+            await stream.aclose()
         if not audio:
             raise _Retryable("NoAudioReceived: the stream ended without audio")
         if reason := truncation(text, spoken, words, len(audio)):
             raise _Retryable(reason)
-        return bytes(audio), words
+        return bytes(audio), words, spoken
 
     def _decode(self, mp3: bytes, text: str) -> Clip:
         """MP3 bytes to 16-bit mono PCM at the stream's own rate."""
