@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"  # the package's version (pyproject.toml reads it from here): `podcast --version`
 
 if TYPE_CHECKING:  # the same names for type checkers, which do not run __getattr__
+    from .batch import EpisodeResult, expand_inputs, render_batch
     from .channel import Channel, init_channel
     from .engines import VoiceListing
     from .errors import AssemblyError, ConfigError, EngineError, PodcastError, TranscriptError
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # the same names for type checkers, which do not run __getatt
         Voice,
     )
     from .pipeline import build_episode, list_voices, load_input, readings_report, render, split, summary
-    from .progress import ProgressReporter
+    from .progress import BatchProgressReporter, ProgressReporter
     from .proof import HeardSentence, Misheard, ProofReport, check
     from .publish import Feed, publish_feed
     from .readings import Lexicon, ReadingRow, apply_readings, load_lexicon
@@ -41,6 +42,9 @@ if TYPE_CHECKING:  # the same names for type checkers, which do not run __getatt
     from .writers import format_clock, format_timestamp
 
 _HOMES = {  # public name -> the module that defines it
+    "EpisodeResult": "batch",
+    "expand_inputs": "batch",
+    "render_batch": "batch",
     "Channel": "channel",
     "init_channel": "channel",
     "VoiceListing": "engines",
@@ -71,6 +75,7 @@ _HOMES = {  # public name -> the module that defines it
     "render": "pipeline",
     "split": "pipeline",
     "summary": "pipeline",
+    "BatchProgressReporter": "progress",
     "ProgressReporter": "progress",
     "HeardSentence": "proof",
     "Misheard": "proof",
@@ -90,6 +95,7 @@ __all__ = [
     "AGES",
     "Age",
     "AssemblyError",
+    "BatchProgressReporter",
     "Channel",
     "Chapter",
     "ChapterMark",
@@ -98,6 +104,7 @@ __all__ = [
     "Cue",
     "EngineError",
     "Episode",
+    "EpisodeResult",
     "Feed",
     "GENDERS",
     "Gender",
@@ -119,6 +126,7 @@ __all__ = [
     "apply_readings",
     "build_episode",
     "check",
+    "expand_inputs",
     "format_clock",
     "format_timestamp",
     "init_channel",
@@ -129,6 +137,7 @@ __all__ = [
     "publish_feed",
     "readings_report",
     "render",
+    "render_batch",
     "split",
     "summary",
 ]

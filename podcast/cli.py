@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import glob
 import json
 import os
 import signal
 import sys
+import time
 import unicodedata
 import warnings
 from collections import Counter
@@ -24,6 +26,9 @@ from . import (
     AGES,
     GENDERS,
     Age,
+    BatchProgressReporter,
+    Episode,
+    EpisodeResult,
     Gender,
     Hints,
     PodcastError,
@@ -31,12 +36,14 @@ from . import (
     __version__,
     build_episode,
     check,
+    expand_inputs,
     format_clock,
     init_channel,
     init_voices,
     list_voices,
     publish_feed,
     readings_report,
+    render_batch,
     split,
     summary,
 )
@@ -206,7 +213,13 @@ def _hint_people(values: list[str] | None, option: str) -> list[_Person]:
 
 @app.command("render")
 def render_command(
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Transcript text file or script .yaml.")],
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="INPUT...",
+            help="Transcript text files or script .yaml files; a folder or a quoted glob takes every one in it.",
+        ),
+    ],
     output_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for episodes.")] = Path("output"),
     engine: Annotated[
         str | None,
@@ -222,16 +235,55 @@ def render_command(
         str | None,
         typer.Option("--slug", help="Folder name for a new episode: a-z, 0-9 and '-' (default: the title romanized)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=16, help="Episodes rendered at once (several inputs).")
+    ] = 1,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            envvar="RAY_ADDRESS",
+            help="Ray cluster address (host:port): synthesize there, as tasks over batches of sentences.",
+        ),
+    ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            "--cache", help="Clip cache: a folder, or a URL every cluster node reaches (s3://..., file://...)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Several inputs: render the episodes that are up to date too.")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Render an episode: MP3 with chapters, chapters.json, transcript.vtt and the script."""
+    """Render episodes: MP3 with chapters, chapters.json, transcript.vtt and the script."""
+    if len(inputs) > 1 or cluster is not None or not _one_file(inputs[0]):
+        if slug is not None:
+            raise typer.BadParameter("names one episode's folder: give one INPUT", param_hint="--slug")
+        _render_many(
+            inputs,
+            output_dir=output_dir,
+            engine=engine,
+            voices_path=voices,
+            readings_path=readings,
+            cache_dir=cache,
+            concurrency=concurrency,
+            workers=workers,
+            cluster=cluster,
+            force=force,
+            as_json=as_json,
+            quiet=quiet,
+        )
+        return
     with reported(quiet=quiet), _progress(quiet=quiet) as on_progress:
         episode = asyncio.run(
             build_episode(
-                input_path,
+                Path(inputs[0]),
                 output_dir=output_dir,
                 engine=engine,
                 voices_path=voices,
+                cache_dir=cache,
                 concurrency=concurrency,
                 progress=on_progress,
                 readings_path=readings,
@@ -241,8 +293,7 @@ def render_command(
     if as_json:
         typer.echo(json.dumps(summary(episode), ensure_ascii=False, indent=2))
         return
-    length = format_clock(episode.duration_ms, always_include_hours=False)
-    typer.echo(f"Wrote {episode.audio} ({length}, {_count(len(episode.chapters), 'chapter')}, engine {episode.engine})")
+    typer.echo(_wrote(episode))
     if episode.replaced is not None:
         before = episode.replaced
         what = ", ".join(
@@ -260,6 +311,79 @@ def render_command(
         typer.echo(f"  replaced the earlier render in {episode.directory}/ ({what}){retitled}")
     typer.echo(f"  clips: {episode.clips_synthesized} synthesized, {episode.clips_cached} from cache")
     typer.echo(f"  {episode.chapters_json}\n  {episode.transcript_vtt}\n  {episode.script_yaml}")
+
+
+def _one_file(pattern: str) -> bool:
+    """An INPUT that is one file as before (a missing one too: its render says so), not a folder or a glob."""
+    path = Path(pattern)
+    return not path.is_dir() and (path.exists() or not glob.has_magic(pattern))
+
+
+def _wrote(episode: Episode) -> str:
+    length = format_clock(episode.duration_ms, always_include_hours=False)
+    return f"Wrote {episode.audio} ({length}, {_count(len(episode.chapters), 'chapter')}, engine {episode.engine})"
+
+
+def _render_many(inputs: list[str], *, as_json: bool, quiet: bool, **options: Any) -> None:
+    """Several episodes: one progress display, a line per episode, exit 2 at the end if any failed."""
+    started = time.monotonic()
+    live = not quiet and stderr.is_terminal
+    # With the bar on the terminal stdout shares, result lines go above the bar, through its console.
+    through_bar = live and sys.stdout.isatty()
+
+    def show(result: EpisodeResult) -> None:
+        if as_json:
+            return
+        if result.status == "failed":
+            where = "" if result.error.startswith(str(result.source)) else f"{result.source}: "
+            line, to_stderr = f"Failed: {where}{result.error}", True
+        elif result.status == "up to date":
+            line, to_stderr = f"Up to date: {result.directory}/ ({result.source})", False
+        else:
+            assert result.episode is not None
+            episode = result.episode
+            made = (
+                f"{result.cluster.synthesized} made on the cluster ({_count(len(result.cluster.nodes), 'node')})"
+                if result.cluster is not None
+                else f"{episode.clips_synthesized} synthesized"
+            )
+            line, to_stderr = f"{_wrote(episode)}; clips: {made}, {episode.clips_cached} from cache", False
+        if through_bar:
+            stderr.print(line, highlight=False, markup=False, soft_wrap=True)
+        else:
+            typer.echo(line, err=to_stderr)
+
+    with reported(quiet=quiet):
+        paths = expand_inputs(inputs)
+        reporter = None if quiet else BatchProgressReporter(sys.stderr, live=live, console=stderr)
+        try:
+            results = asyncio.run(render_batch(paths, progress=reporter, on_result=show, **options))
+        finally:
+            if reporter is not None:
+                reporter.close()
+    failed = [r for r in results if r.status == "failed"]
+    if os.environ.get("PODCAST_DEBUG") and failed and failed[0].exception is not None:
+        raise failed[0].exception
+    if as_json:
+        rows = [
+            {"input": str(r.source), "status": r.status}
+            | ({"error": r.error} if r.error else {})
+            | ({"directory": str(r.directory)} if r.directory and not r.episode else {})
+            | (summary(r.episode) if r.episode else {})
+            for r in results
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        audio = sum(r.episode.duration_ms for r in results if r.episode)
+        counts = Counter(r.status for r in results)
+        took = format_clock(round((time.monotonic() - started) * 1000), always_include_hours=False)
+        typer.echo(
+            f"{_count(len(results), 'episode')}: {counts['rendered']} rendered, {counts['up to date']} up to date, "
+            f"{counts['failed']} failed; {format_clock(audio, always_include_hours=False)} of audio in {took}"
+        )
+    if failed:
+        typer.echo(f"Error: {len(failed)} of {_count(len(results), 'episode')} failed (each named above)", err=True)
+        raise typer.Exit(code=2)
 
 
 @app.command("readings")

@@ -56,11 +56,12 @@ async def build_episode(
     output_dir: Path = DEFAULT_OUTPUT,
     engine: str | None = None,
     voices_path: Path | None = None,
-    cache_dir: Path | None = None,
+    cache_dir: Path | str | None = None,
     concurrency: int | None = None,
     progress: Progress | None = None,
     readings_path: Path | None = None,
     slug: str | None = None,
+    keep_engine: bool = False,
 ) -> Episode:
     """Render one episode from a transcript or script file.
 
@@ -75,7 +76,7 @@ async def build_episode(
     voices_path
         voices.yaml to use; default ./voices.yaml, else the bundled one.
     cache_dir
-        Clip cache folder; default $PODCAST_CACHE_DIR or ~/.cache/podcast.
+        Clip cache folder or fsspec URL (s3://..., file://...); default $PODCAST_CACHE_DIR or ~/.cache/podcast.
     concurrency
         Synthesis calls in flight at once; default: what the engine says suits it.
     progress
@@ -85,6 +86,8 @@ async def build_episode(
     slug
         Folder name for a new episode (ASCII: a-z, 0-9, '-'); default: the title romanized. An episode
         rendered before keeps its folder, found by the script's id.
+    keep_engine
+        Keep the engine's large resources loaded after synthesis: more episodes follow (a batch).
 
     Returns
     -------
@@ -112,7 +115,7 @@ async def build_episode(
             spoken = await synthesize_script(
                 script, voices, speech, cache, concurrency=concurrency, progress=progress, lexicon=lexicon
             )
-        if isinstance(speech, CanRelease):
+        if isinstance(speech, CanRelease) and not keep_engine:
             speech.release()  # a model's working memory is not needed while the episode is assembled
         # Cancelling an await cannot stop a thread: on an interrupt the thread is told through this event, and
         # waited for. A plain future, not a task, since asyncio.run's shutdown cancels every task without waiting.

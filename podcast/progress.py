@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .synth import SynthesisProgress
@@ -124,6 +125,122 @@ class ProgressReporter:
             self.task,
             completed=update.done_ms,
             turns=f"{update.turns_done}/{update.turns} turns",
+            eta=f"ETA {format_clock(round(eta * 1000), always_include_hours=False)}" if eta is not None else "",
+        )
+
+    def close(self) -> None:
+        """Stop the heartbeat and the bar."""
+        self.stop.set()
+        if self.heartbeat is not None:
+            self.heartbeat.join()
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchStatus:
+    """Where a batch of episodes stands, in episodes and in expected speech."""
+
+    episodes: int  # in the batch, skipped ones included
+    finished: int  # rendered, skipped or failed
+    skipped: int  # up to date: not rendered
+    failed: int
+    total_ms: int  # expected speech of every episode to render
+    done_ms: int  # of it, synthesized or found in the cache
+    fresh_ms: int  # of done_ms, synthesized in this run: the share that took time, for the ETA
+
+
+class BatchProgressReporter:
+    """One display for a whole batch: episodes finished, speech done of the batch's, an ETA from measured speed.
+
+    A live bar on a terminal; in a log, a line per tenth of the speech and at least every LOG_EVERY_S.
+    """
+
+    def __init__(self, stream: TextIO, *, live: bool, console: Any = None, clock: Callable[[], float] = time.monotonic):
+        self.stream = stream
+        self.live = live
+        self.console = console
+        self.clock = clock
+        self.started = clock()
+        self.latest: BatchStatus | None = None
+        self.last_step = -1
+        self.last_line = self.started
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.heartbeat: threading.Thread | None = None
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, status: BatchStatus) -> None:
+        with self.lock:
+            self.latest = status
+            if self.live:
+                self._draw(status)
+                return
+            if self.heartbeat is None:
+                self.heartbeat = threading.Thread(target=self._beat, name="batch progress heartbeat", daemon=True)
+                self.heartbeat.start()
+            step = min(status.done_ms * LOG_STEPS // max(status.total_ms, 1), LOG_STEPS)
+            if status.finished == status.episodes:
+                step = LOG_STEPS + 1  # the last line, once every episode is written
+            if step != self.last_step:
+                self.last_step = step
+                self._line(self.describe(status, self.clock()))
+
+    def eta_s(self, status: BatchStatus, now: float) -> float | None:
+        """Seconds left at the speed measured so far (speech synthesized per wall second, assembly included)."""
+        elapsed = now - self.started
+        if status.fresh_ms < MIN_ETA_SAMPLE_MS or elapsed <= 0 or status.finished == status.episodes:
+            return None
+        return (status.total_ms - status.done_ms) / (status.fresh_ms / elapsed)
+
+    def describe(self, status: BatchStatus, now: float) -> str:
+        """One log line: episodes finished, speech done of the batch's, and the ETA once it can be measured."""
+        done = format_clock(status.done_ms, always_include_hours=False)
+        total = format_clock(status.total_ms, always_include_hours=False)
+        line = f"Rendering: {status.finished}/{status.episodes} episodes, {done} of {total} of speech"
+        notes = [f"{n} {what}" for n, what in ((status.skipped, "up to date"), (status.failed, "failed")) if n]
+        if notes:
+            line += f" ({', '.join(notes)})"
+        eta = self.eta_s(status, now)
+        if eta is not None:
+            line += f", ETA {format_clock(round(eta * 1000), always_include_hours=False)}"
+        return line
+
+    def _beat(self) -> None:
+        while not self.stop.wait(min(1.0, LOG_EVERY_S / 4)):
+            with self.lock:
+                now = self.clock()
+                if now - self.last_line >= LOG_EVERY_S and self.latest is not None:
+                    self._line(self.describe(self.latest, now))
+
+    def _line(self, text: str) -> None:
+        self.last_line = self.clock()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _draw(self, status: BatchStatus) -> None:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        if self.bar is None:
+            self.bar = Progress(
+                TextColumn("Rendering"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[episodes]}"),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[eta]}"),
+                console=self.console,
+            )
+            self.task = self.bar.add_task("batch", total=max(status.total_ms, 1), episodes="", eta="")
+            self.bar.start()
+        eta = self.eta_s(status, self.clock())
+        speech = format_clock(status.total_ms, always_include_hours=False)
+        self.bar.update(
+            self.task,
+            total=max(status.total_ms, 1),
+            completed=status.done_ms,
+            episodes=f"{status.finished}/{status.episodes} episodes, {speech} of speech",
             eta=f"ETA {format_clock(round(eta * 1000), always_include_hours=False)}" if eta is not None else "",
         )
 

@@ -36,6 +36,8 @@ LAYERS = {
     "attribution": 4, "progress": 4,
     "episode_dir": 4,  # the episode folder: layout, written whole (encoded by assemble), read back as an Episode
     "pipeline": 5, "publish": 5,  # render, and `podcast feed`'s publish folder: side by side, neither imports the other
+    "cluster": 4,  # synthesis as Ray tasks: over synth and the cache
+    "batch": 6,  # many episodes over pipeline (and cluster); cli reaches it through podcast/__init__
     "serve": 6, "cli": 7, "__main__": 8,
 }  # fmt: skip
 
