@@ -6,9 +6,10 @@ import asyncio
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from .cache import ClipCache, clip_key, turn_key
-from .engines import Engine
+from .engines import CanBatch, Engine
 from .errors import ConfigError, EngineError
 from .model import Clip, Script, SpokenTurn, Turn, Voice
 from .readings import Lexicon, apply_readings
@@ -107,8 +108,113 @@ async def synthesize_script(
             key=turn_key(*(key for _, _, key in results)),
         )
 
+    async def batched(batcher: CanBatch) -> list[SpokenTurn]:
+        """Every turn, a speaker's consecutive sentences asked for in as few requests as they fit in.
+
+        A run of one speaker's turns within a chapter is one stretch of speech; each request's clips are keyed
+        by the whole request, so a changed sentence re-requests its own request and no other.
+        """
+        nonlocal done_ms, fresh_ms, turns_done
+        clips: list[list[Clip | None]] = [[None] * len(sentences) for sentences in plan]
+        keys = [["-"] * len(sentences) for sentences in plan]  # "-": a pause, as in the mix
+        fresh = [False] * len(turns)
+        spoken = [[spoken_text(sentence) for sentence in sentences] for sentences in plan]
+        if lexicon is not None:  # what the engine hears, and so the cache keys
+            spoken = [[apply_readings(text, lexicon) for text in texts] for texts in spoken]
+        left = [sum(map(is_speakable, texts)) for texts in spoken]  # sentences still to come, per turn
+
+        async def one_request(items: list[tuple[int, int]], voice: Voice, slot: _Slot) -> None:
+            nonlocal done_ms, fresh_ms, turns_done
+            texts = [spoken[t][s] for t, s in items]
+            fingerprint = engine.fingerprint(voice)
+            if len(texts) == 1:  # the same request, and so the same key, as a sentence asked for alone
+                request_keys = [clip_key(fingerprint, texts[0])]
+            else:
+                request_keys = [
+                    clip_key(f"{fingerprint}|batch {batcher.batch_version}|{n + 1} of {len(texts)}", "\0".join(texts))
+                    for n in range(len(texts))
+                ]
+            made: list[Clip | None] = [cache.get(key) for key in request_keys]
+            new = any(clip is None for clip in made)
+            if new:
+                try:
+                    made = list(await batcher.synthesize_batch(texts, voice, slot=slot))
+                except EngineError as exc:
+                    turn = turns[items[0][0]]
+                    where = f"line {turn.line}" if turn.line else f"speaker {turn.speaker}"
+                    raise EngineError(f"{script.source or script.title}: turn at {where}: {exc}") from exc
+                for key, clip in zip(request_keys, made, strict=True):
+                    cache.put(key, cast(Clip, clip))
+            for (t, s), key, clip in zip(items, request_keys, made, strict=True):
+                clips[t][s], keys[t][s] = clip, key
+                fresh[t] = fresh[t] or new
+                done_ms += _weight(plan[t][s])
+                fresh_ms += _weight(plan[t][s]) if new else 0
+                left[t] -= 1
+                turns_done += left[t] == 0
+            report()
+
+        chapter_of = [n for n, chapter in enumerate(script.chapters) for _ in chapter.turns]
+        requests: list[tuple[list[tuple[int, int]], Voice]] = []
+        for t, turn in enumerate(turns):
+            items = [(t, s) for s, text in enumerate(spoken[t]) if is_speakable(text)]
+            run_goes_on = t > 0 and (turn.speaker, chapter_of[t]) == (turns[t - 1].speaker, chapter_of[t - 1])
+            if run_goes_on and requests:
+                requests[-1][0].extend(items)
+            else:
+                requests.append((items, voices[turn.speaker]))
+        batches = []
+        for items, voice in requests:
+            start = 0
+            for size in batcher.batches([spoken[t][s] for t, s in items]):
+                batches.append((items[start : start + size], voice))
+                start += size
+        turns_done = sum(count == 0 for count in left)  # nothing to say: done already
+        report()
+        slots = [_Slot(limit) for _ in batches]
+        tasks = [asyncio.ensure_future(one_request(*batch, slot)) for batch, slot in zip(batches, slots, strict=True)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task, slot in zip(tasks, slots, strict=True):
+                if not slot.answered:
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)  # answers in hand are decoded and kept
+            raise
+        return [
+            SpokenTurn(
+                turn=turn,
+                sentences=plan[t],
+                clips=tuple(clips[t]),
+                fresh=fresh[t],
+                key=turn_key(*keys[t]),
+            )
+            for t, turn in enumerate(turns)
+        ]
+
+    if isinstance(engine, CanBatch):
+        return await batched(engine)
     report()
     return list(await asyncio.gather(*(one_turn(turn, sentences) for turn, sentences in zip(turns, plan, strict=True))))
+
+
+class _Slot:
+    """One request's place under the concurrency limit, remembering when its answer is in hand.
+
+    The engine holds it only while the service works, so decoding one answer overlaps the next request;
+    if a render fails, answers already in hand are still decoded and cached.
+    """
+
+    def __init__(self, limit: asyncio.Semaphore) -> None:
+        self.limit = limit
+        self.answered = False
+
+    async def __aenter__(self) -> None:
+        await self.limit.acquire()
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self.limit.release()
+        self.answered = kind is None
 
 
 def _weight(sentence: str) -> int:
