@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,10 @@ from podcast.errors import PodcastError
 from podcast.model import Hints, Script, Transcript, Utterance
 from podcast.transcript import parse_transcript, read_transcript
 
+from .conftest import SEED
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ATTRIBUTION = FIXTURES / "attribution"
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "interview.txt"
 
 
 def _script(name: str) -> Script:
@@ -278,7 +278,7 @@ def test_unlabelled_fixtures_beat_chance_together() -> None:
     assert min(scores) >= 0.4
 
 
-@pytest.mark.skipif(not SEED.exists() and not os.environ.get("CI"), reason="../shared/seed is not beside this clone")
+@pytest.mark.seed
 def test_seed() -> None:
     script = attribute(parse_transcript(read_transcript(SEED), source=str(SEED)))
     assert [(s.name, s.role) for s in script.speakers.values()] == [

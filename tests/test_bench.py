@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import E2E, REPO
 
 
+@pytest.mark.slow  # a dozen renders in their own processes: over a minute
 def test_bench_reports_stages_ratios_and_targets(tmp_path: Path) -> None:
     command = [sys.executable, str(REPO / "benchmarks" / "bench.py"), "--engines", "openjtalk,edge"]
     result = subprocess.run([*command, "--input", str(E2E), "--out", str(tmp_path)], capture_output=True, text=True)

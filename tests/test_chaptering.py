@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from podcast.attribution import attribute
@@ -12,7 +10,8 @@ from podcast.cues import ends_in_question
 from podcast.model import Chapter, Script, Speaker, Turn
 from podcast.transcript import parse_transcript, read_transcript
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "interview.txt"
+from .conftest import SEED
+
 SPEAKERS = {"host": Speaker("host", "聞き手", "host"), "guest1": Speaker("guest1", "ゲスト", "guest")}
 ANSWER = "これは答えの段落です。" * 12  # 132 characters: about 18 s of speech
 
@@ -98,7 +97,7 @@ def test_titles(question: str, title: str) -> None:
     assert len(result.chapters[-1].title) <= 30
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="seed interview not present")
+@pytest.mark.seed
 def test_seed() -> None:
     transcript = parse_transcript(read_transcript(SEED), source=str(SEED))
     attributed = attribute(transcript)

@@ -111,6 +111,7 @@ def test_render_transcript_with_openjtalk_then_from_cache(tmp_path: Path) -> Non
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+@pytest.mark.slow  # kokoro on 2 cores: about a minute
 def test_render_with_kokoro_default_engine(tmp_path: Path) -> None:
     summary = render(str(E2E), "-o", str(tmp_path))
     assert summary["engine"] == "kokoro"
@@ -134,7 +135,8 @@ def test_split_edit_render_round_trip(tmp_path: Path) -> None:
     assert Path(summary["script_yaml"]).read_text(encoding="utf-8").count("name: 星野シェフ") == 1
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="the seed interview lives in ../shared")
+@pytest.mark.seed
+@pytest.mark.slow  # a 33-minute episode: about 4 minutes
 def test_seed_interview_renders_with_chapters(tmp_path: Path) -> None:
     summary = render(str(SEED), "-o", str(tmp_path), "--engine", "openjtalk")
     assert len(read_chapters(Path(summary["audio"]))) >= 8

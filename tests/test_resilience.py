@@ -100,6 +100,7 @@ def finish(source: Path, output: Path, cache: Path, engine: str = "kokoro") -> d
     return json.loads(stdout)  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow  # renders killed again and again: most of a minute
 def test_interrupted_renders_resume_to_the_same_mp3(tmp_path: Path) -> None:
     source = tmp_path / "short.txt"
     source.write_text(SHORT, encoding="utf-8")

@@ -14,8 +14,9 @@ from podcast.errors import TranscriptError
 from podcast.model import Participant, Transcript
 from podcast.transcript import parse_transcript, read_transcript
 
+from .conftest import SEED
+
 FIXTURES = Path(__file__).parent / "fixtures"
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "interview.txt"
 SAMPLE = "聞き手：こんにちは。\nゲスト：どうも、よろしくお願いします。\n"
 ANY_ENCODING = mock.ANY
 
@@ -193,7 +194,7 @@ def test_no_dialogue_is_an_error(text: str) -> None:
         parse_transcript(text, source="t.txt")
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="seed interview not present")
+@pytest.mark.seed
 def test_seed() -> None:
     text = read_transcript(SEED)
     transcript = parse_transcript(text, source=str(SEED))
