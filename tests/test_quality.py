@@ -143,6 +143,7 @@ def test_no_public_name_shadows_a_module() -> None:
     """`import podcast.feed as m` gives the module, whatever was imported before."""
     modules = {path.stem for path in (REPO / "podcast").glob("*.py")} | {"engines"}
     assert not modules & set(podcast.__all__)
+    assert sorted(podcast.__all__) == sorted(podcast._HOMES)  # every public name has a home, and only those
     for name in podcast.__all__:
         getattr(podcast, name)  # every public name resolves
     for name in sorted(modules - {"__init__", "__main__"}):
