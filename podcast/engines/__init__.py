@@ -44,15 +44,12 @@ class Engine(Protocol):
 
     def voices(self) -> list[str]:
         """Voice ids this engine accepts; checked against voices.yaml."""
-        ...
 
     def fingerprint(self, voice: Voice) -> str:
         """Changes whenever the same text would sound different; part of the cache key."""
-        ...
 
     async def synthesize(self, text: str, voice: Voice) -> Clip:
         """Audio for one sentence; raise EngineError, never return silence."""
-        ...
 
 
 @runtime_checkable
@@ -61,7 +58,6 @@ class CanProbe(Protocol):
 
     async def probe(self) -> str | None:
         """None when the engine can work now, else why not, quickly (auto must not hold up a render)."""
-        ...
 
 
 @runtime_checkable
@@ -70,7 +66,6 @@ class CanList(Protocol):
 
     def listing(self) -> list[VoiceListing]:
         """Every voice the engine offers."""
-        ...
 
 
 @runtime_checkable
@@ -79,7 +74,6 @@ class CanListOnline(Protocol):
 
     async def online_listing(self) -> list[VoiceListing] | None:
         """The service's list, or None when it cannot be reached (the offline listing stands in)."""
-        ...
 
 
 @runtime_checkable
@@ -88,7 +82,6 @@ class CanRead(Protocol):
 
     def reading(self, text: str) -> str:
         """The engine's reading of text: kana, phonemes or the like."""
-        ...
 
 
 @runtime_checkable
@@ -102,13 +95,11 @@ class CanBatch(Protocol):
 
     def batches(self, texts: Sequence[str]) -> list[int]:
         """How many consecutive texts each request takes, in order (they sum to len(texts))."""
-        ...
 
     async def synthesize_batch(
         self, texts: Sequence[str], voice: Voice, *, slot: AbstractAsyncContextManager[Any] | None = None
     ) -> list[Clip]:
         """A clip per text, in order, each with its own word times; slot is held only while the service works."""
-        ...
 
 
 @runtime_checkable
@@ -117,7 +108,6 @@ class CanRelease(Protocol):
 
     def release(self) -> None:
         """Free what synthesis held."""
-        ...
 
 
 _factories: dict[str, EngineFactory] = {}
