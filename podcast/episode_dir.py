@@ -23,11 +23,11 @@ from . import assemble
 from .cache import ClipCache
 from .errors import AssemblyError, ConfigError, PodcastError
 from .files import atomic_path, remove_stale_temporaries, writing
-from .model import Episode, PriorRender, Script, SpokenTurn
+from .model import Cue, Episode, PriorRender, Script, SpokenTurn
 from .script import dump_script, load_script
 from .text import ascii_slug, romaji, slugify
 from .timing import StageClock
-from .writers import get_writer, read_chapters_json, tag_mp3
+from .writers import get_writer, read_chapters_json, read_vtt, tag_mp3
 
 META_FILE = "episode.json"  # written beside the MP3: identity, first render time (the pubDate never moves), engine
 CHAPTERS_FILE = "chapters.json"  # Podcasting 2.0 chapters
@@ -417,3 +417,21 @@ def read_episode(folder: Path) -> Episode:
         engine=meta.engine,
         size=stat.st_size,
     )
+
+
+def read_cues(folder: Path) -> tuple[Path, list[Cue]]:
+    """The MP3 of an episode folder and its sentences with times, from transcript.vtt."""
+    audio, vtt = folder / f"{folder.name}.mp3", folder / TRANSCRIPT_FILE
+    if not folder.is_dir() or not audio.is_file() or not vtt.is_file():
+        raise AssemblyError(
+            f"{folder}: not an episode folder (no {audio.name} beside {TRANSCRIPT_FILE}); "
+            "pass a folder `podcast render` wrote, such as output/<title>"
+        )
+    try:
+        text = vtt.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AssemblyError(f"{vtt}: cannot read the transcript ({exc}); render the episode again") from exc
+    try:
+        return audio, read_vtt(text, str(vtt))
+    except ValueError as exc:
+        raise AssemblyError(f"{exc}; render the episode again") from exc

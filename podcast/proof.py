@@ -12,10 +12,8 @@ import bisect
 import dataclasses
 import difflib
 import hashlib
-import html
 import itertools
 import os
-import re
 import sys
 import unicodedata
 from base64 import urlsafe_b64encode
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .engines import disable_onnxruntime_telemetry
+from .episode_dir import read_cues
 from .errors import AssemblyError, EngineError
 from .files import atomic_path, default_cache_dir, writing
 from .model import Cue
@@ -47,8 +46,6 @@ OVER = 0.2  # reading error rate past which a sentence counts as badly heard in 
 Progress = Callable[[int, int], None]  # (clips heard, clips in all)
 
 _FUNCTION_POS = ("助詞", "助動詞", "記号", "フィラー")  # the judge's grammar, not the voice: never named alone
-_VTT_TIME = re.compile(r"^(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})")
-_VTT_VOICE = re.compile(r"^<v ([^>]*)>(.*)$")
 # Kana folding: the vowel of each katakana, so ー and the second vowel of オウ/エイ compare as length only.
 _VOWELS = {
     "ア": "アカガサザタダナハバパマヤャラワァ",
@@ -158,7 +155,7 @@ def check(
     progress
         Called with (clips heard, clips in all) as the recogniser goes.
     """
-    audio_path, cues = read_episode_cues(episode_dir)
+    audio_path, cues = read_cues(episode_dir)
     lexicon = load_lexicon(readings_path)
     speakable = [cue for cue in cues if is_speakable(spoken_text(plain_text(cue.text)))]
     recogniser = _load_model(model or DEFAULT_MODEL)
@@ -231,22 +228,6 @@ def _katakana(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in text)
     return "".join(ch for ch in text if "ァ" <= ch <= "ヺ" or ch == "ー")
-
-
-def read_episode_cues(episode_dir: Path) -> tuple[Path, list[Cue]]:
-    """The MP3 of an episode folder and its sentences with times, from transcript.vtt."""
-    audio = episode_dir / f"{episode_dir.name}.mp3"
-    vtt = episode_dir / "transcript.vtt"
-    if not episode_dir.is_dir() or not audio.is_file() or not vtt.is_file():
-        raise AssemblyError(
-            f"{episode_dir}: not an episode folder (no {audio.name} beside transcript.vtt); "
-            "pass a folder `podcast render` wrote, such as output/<title>"
-        )
-    try:
-        text = vtt.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AssemblyError(f"{vtt}: cannot read the transcript ({exc}); render the episode again") from exc
-    return audio, _parse_vtt(text, vtt)
 
 
 def model_dir(cache_dir: Path | None = None) -> Path:
@@ -527,25 +508,3 @@ def _frontend(text: str) -> list[Any]:
     except Exception as exc:  # the C extension raises plain RuntimeError
         raise EngineError(f"cannot read {text[:30]!r} with pyopenjtalk: {exc}") from exc
     return nodes
-
-
-def _parse_vtt(text: str, source: Path) -> list[Cue]:
-    """Cues of a transcript.vtt as the VTT writer makes them: a time line, then `<v speaker>text`."""
-    cues: list[Cue] = []
-    lines = text.splitlines()
-    for number, line in enumerate(lines):
-        match = _VTT_TIME.match(line)
-        if match is None:
-            continue
-        h1, m1, s1, ms1, h2, m2, s2, ms2 = (int(g) for g in match.groups())
-        body = lines[number + 1] if number + 1 < len(lines) else ""
-        voice = _VTT_VOICE.match(body)
-        speaker, said = (voice.group(1), voice.group(2)) if voice else ("", body)
-        start = ((h1 * 60 + m1) * 60 + s1) * 1000 + ms1
-        end = ((h2 * 60 + m2) * 60 + s2) * 1000 + ms2
-        if end < start:
-            raise AssemblyError(f"{source}:{number + 1}: cue ends before it starts; render the episode again")
-        cues.append(Cue(start, end, html.unescape(speaker), html.unescape(said)))
-    if not cues:
-        raise AssemblyError(f"{source}: no cues; render the episode again")
-    return sorted(cues, key=lambda cue: cue.start_ms)

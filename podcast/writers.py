@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -13,7 +14,7 @@ import mutagen.id3._tags
 from mutagen import MutagenError
 
 from .errors import AssemblyError, ConfigError
-from .model import ChapterMark, Episode
+from .model import ChapterMark, Cue, Episode
 
 CHAPTERS_VERSION = "1.2.0"  # Podcasting 2.0 JSON chapters spec version we follow
 ID3_VERSION = 3  # v2.3, not v2.4: Apple Podcasts, Windows and many car players read only v2.3 reliably
@@ -112,6 +113,35 @@ def _json_ms(seconds: object) -> int:
     if not (math.isfinite(seconds) and 0 <= seconds < MAX_CHAPTER_TIME_S):
         raise ValueError(f"time {seconds!r} is not within the episode")
     return round(seconds * 1000)
+
+
+_VTT_TIME = re.compile(r"^(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})")
+_VTT_VOICE = re.compile(r"^<v ([^>]*)>(.*)$")
+
+
+def read_vtt(text: str, source: str) -> list[Cue]:
+    """The cues of a transcript.vtt as VttWriter makes them (a time line, then `<v speaker>text`), in time order.
+
+    Raises ValueError naming source and the line of a cue that cannot be.
+    """
+    cues: list[Cue] = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        match = _VTT_TIME.match(line)
+        if match is None:
+            continue
+        h1, m1, s1, ms1, h2, m2, s2, ms2 = (int(g) for g in match.groups())
+        body = lines[number + 1] if number + 1 < len(lines) else ""
+        voice = _VTT_VOICE.match(body)
+        speaker, said = (voice.group(1), voice.group(2)) if voice else ("", body)
+        start = ((h1 * 60 + m1) * 60 + s1) * 1000 + ms1
+        end = ((h2 * 60 + m2) * 60 + s2) * 1000 + ms2
+        if end < start:
+            raise ValueError(f"{source}:{number + 1}: cue ends before it starts")
+        cues.append(Cue(start, end, html.unescape(speaker), html.unescape(said)))
+    if not cues:
+        raise ValueError(f"{source}: no cues")
+    return sorted(cues, key=lambda cue: cue.start_ms)
 
 
 class VttWriter:

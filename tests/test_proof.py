@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from podcast import proof
 from podcast.cli import app
+from podcast.episode_dir import read_cues
 from podcast.model import Cue
-from podcast.proof import compare, fold_kana, model_dir, read_episode_cues
+from podcast.proof import compare, fold_kana, model_dir
 from podcast.readings import load_lexicon
 
 from .conftest import REPO
@@ -184,7 +185,7 @@ def test_real_render_heard_back_by_the_real_recogniser(rendered: Path, whisper: 
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     sentences = json.loads(done.stdout)
-    _, cues = read_episode_cues(rendered)
+    _, cues = read_cues(rendered)
     assert [(s["start_ms"], s["text"]) for s in sentences] == [(c.start_ms, c.text) for c in cues]
     assert sum(s["error"] for s in sentences) / len(sentences) < 0.15
     assert sum(s["error"] <= 0.1 for s in sentences) >= len(sentences) - 2  # the judge may slip once or twice

@@ -19,7 +19,7 @@ from .conftest import REPO
 # Import only from a lower layer; nothing imports cli, and only cli (in its serve command) imports serve. The
 # truth for STYLE.md's module map: L0 errors · L1 model, text, files, sequence, loudness, media · L2 timing,
 # captions, cues, script, readings, engines, cache, writers, channel, artwork · L3 transcript, guests, voices,
-# chaptering, synth, assemble, proof, feed · L4 attribution, episode_dir, progress · L5 pipeline, publish ·
+# chaptering, synth, assemble, feed · L4 attribution, episode_dir, progress · L5 pipeline, publish, proof ·
 # L6 serve · L7 cli.
 LAYERS = {
     "errors": 0,  # any module may raise a PodcastError
@@ -31,10 +31,10 @@ LAYERS = {
     "transcript": 3, "chaptering": 3, "synth": 3, "assemble": 3,
     "voices": 3,  # voices.yaml: its sections are the registered engines' names
     "guests": 3,  # which guest: uses the cue vocabulary, used by attribution
-    "proof": 3,  # proof-listen: an episode's cues heard back and compared on readings
     "feed": 3,  # episodes -> RSS: it reads no folder, episode_dir hands it episodes
     "attribution": 4, "progress": 4,
     "episode_dir": 4,  # the episode folder: layout, written whole (encoded by assemble), read back as an Episode
+    "proof": 5,  # proof-listen: an episode's cues, read by episode_dir, heard back and compared on readings
     "pipeline": 5, "publish": 5,  # render, and `podcast feed`'s publish folder: side by side, neither imports the other
     "cluster": 4,  # synthesis as Ray tasks: over synth and the cache
     "batch": 6,  # many episodes over pipeline (and cluster); cli reaches it through podcast/__init__
