@@ -80,6 +80,11 @@ class Placement:
     prior: PriorRender | None  # the earlier render this one replaces, if the folder holds one
 
 
+def audio_path(folder: Path) -> Path:
+    """Where an episode folder's MP3 is: <slug>/<slug>.mp3."""
+    return folder / f"{folder.name}.mp3"
+
+
 def episode_id(script: Script) -> str:
     """The script's id, else a UUIDv5 of its title: stable for one title, so re-splitting keeps it."""
     title = unicodedata.normalize("NFKC", script.title).strip()
@@ -146,7 +151,7 @@ def place_episode(output_dir: Path, script: Script, *, slug: str | None = None) 
     found = _folder_of(output_dir, eid)
     if found is None:
         legacy = output_dir / slugify(script.title)
-        if (legacy / f"{legacy.name}.mp3").is_file() and not (read_meta(legacy) or EpisodeMeta()).id:
+        if audio_path(legacy).is_file() and not (read_meta(legacy) or EpisodeMeta()).id:
             found = legacy
     if found is not None:
         if slug is not None and slug != found.name:
@@ -191,7 +196,7 @@ def _folder_of(output_dir: Path, eid: str) -> Path | None:
         meta = read_meta(folder)
         if meta is not None and meta.id == eid:
             return folder
-        if (meta is None or not meta.id) and (folder / f"{folder.name}.mp3").is_file():
+        if (meta is None or not meta.id) and audio_path(folder).is_file():
             unnamed.append(folder)
     for folder in unnamed:
         try:
@@ -204,7 +209,7 @@ def _folder_of(output_dir: Path, eid: str) -> Path | None:
 
 def _prior(folder: Path, meta: EpisodeMeta) -> PriorRender | None:
     """What the folder holds now, if a render finished there."""
-    audio = folder / f"{folder.name}.mp3"
+    audio = audio_path(folder)
     if not audio.is_file():
         return None
     title, duration_ms = meta.title, meta.duration_ms
@@ -251,7 +256,7 @@ def first_rendered(folder: Path) -> datetime.datetime | None:
     if meta is not None and meta.first_rendered is not None:
         return meta.first_rendered
     try:
-        frames = _mutagen.id3.ID3(folder / f"{folder.name}.mp3").getall("TDRC")
+        frames = _mutagen.id3.ID3(audio_path(folder)).getall("TDRC")
         day = datetime.date.fromisoformat(str(frames[0].text[0])[:10])
     except (MutagenError, OSError, IndexError, ValueError):
         return None  # episodes rendered before episode.json existed, without a date tag
@@ -287,7 +292,7 @@ def episode_in(directory: Path, script: Script, **facts: Any) -> Episode:
         script=script,
         slug=slug,
         directory=directory,
-        audio=directory / f"{slug}.mp3",
+        audio=audio_path(directory),
         chapters_json=directory / CHAPTERS_FILE,
         transcript_vtt=directory / TRANSCRIPT_FILE,
         script_yaml=directory / SCRIPT_FILE,
@@ -382,7 +387,7 @@ def find_episodes(output_dir: Path) -> list[Episode]:
         raise ConfigError(f"{output_dir}: no such output folder (render an episode first, or pass -o)")
     found = []
     for folder in sorted(output_dir.iterdir()):
-        if folder.is_dir() and not folder.name.startswith(".") and (folder / f"{folder.name}.mp3").is_file():
+        if folder.is_dir() and not folder.name.startswith(".") and audio_path(folder).is_file():
             try:
                 found.append(read_episode(folder))
             except PodcastError as exc:
@@ -399,7 +404,7 @@ def read_episode(folder: Path) -> Episode:
         chapters = read_chapters_json(chapters_path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AssemblyError(f"{chapters_path}: unreadable chapters ({exc}); render the episode again") from exc
-    audio = folder / f"{folder.name}.mp3"
+    audio = audio_path(folder)
     try:
         info = _mutagen.mp3.MP3(audio).info
         stat = audio.stat()
@@ -421,7 +426,7 @@ def read_episode(folder: Path) -> Episode:
 
 def read_cues(folder: Path) -> tuple[Path, list[Cue]]:
     """The MP3 of an episode folder and its sentences with times, from transcript.vtt."""
-    audio, vtt = folder / f"{folder.name}.mp3", folder / TRANSCRIPT_FILE
+    audio, vtt = audio_path(folder), folder / TRANSCRIPT_FILE
     if not folder.is_dir() or not audio.is_file() or not vtt.is_file():
         raise AssemblyError(
             f"{folder}: not an episode folder (no {audio.name} beside {TRANSCRIPT_FILE}); "

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from .artwork import artwork_problems, default_cover, read_artwork
 from .channel import Channel, load_channel, normalize_base_url
-from .episode_dir import find_episodes
+from .episode_dir import CHAPTERS_FILE, TRANSCRIPT_FILE, find_episodes
 from .errors import AssemblyError, ConfigError
 from .feed import FEED_FILE, GENERATOR, build_feed, check_serial, require_base_url
 from .files import atomic_path, writing
@@ -20,7 +20,7 @@ from .writers import tag_for_show
 
 DEFAULT_OUTPUT = Path("output")
 PUBLISH_NAME = "publish"  # default publish folder: beside the output folder
-EPISODE_FILES = ("chapters.json", "transcript.vtt")  # uploaded beside each MP3; script.yaml and episode.json never
+EPISODE_FILES = (CHAPTERS_FILE, TRANSCRIPT_FILE)  # uploaded beside each MP3; script.yaml and episode.json never
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

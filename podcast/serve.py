@@ -18,7 +18,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from .channel import Channel, load_channel
-from .episode_dir import find_episodes, read_episode
+from .episode_dir import audio_path, find_episodes, read_episode
 from .errors import ConfigError, PodcastError
 from .feed import FEED_FILE, build_feed
 from .model import Episode
@@ -238,7 +238,7 @@ def _favicon_bytes() -> bytes:
 async def _player(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     folder = _inside(request.app[ROOT], [slug])
-    if folder is None or not (folder / f"{slug}.mp3").is_file():
+    if folder is None or not audio_path(folder).is_file():
         raise web.HTTPNotFound()
     episode = await asyncio.to_thread(read_episode, folder)
     return _html(escape(episode.title), _player_body(episode, request.app[CHANNEL]))
@@ -250,7 +250,7 @@ async def _file(request: web.Request) -> web.StreamResponse:
         path = _cover_path(request.app[CHANNEL], request.match_info["path"]) or path
     if path is None:
         raise web.HTTPNotFound()
-    if path.is_dir() and (path / f"{path.name}.mp3").is_file():
+    if path.is_dir() and audio_path(path).is_file():
         raise web.HTTPMovedPermanently(location=f"/{quote(path.name, safe='')}/")
     if not path.is_file():
         raise web.HTTPNotFound()
