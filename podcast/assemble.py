@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import threading
 import time
 import warnings
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import CancelledError, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,14 +56,59 @@ LEVELING_VERSION = 1  # bump when join_turn or level change what a turn sounds l
 _LEVELING = f"leveling {LEVELING_VERSION}|{LEVELING}|{SENTENCE_GAP_MS}|{UNSPOKEN_GAP_MS}|{SILENCE_DBFS}|{TRIM_KEEP_MS}"
 
 
+@dataclass(frozen=True, slots=True)
+class SpooledTurn:
+    """A leveled turn whose samples wait in a TurnSpool: where they are, and what mix and the peak pass need."""
+
+    offset: int  # byte offset of its samples in the spool file
+    samples: int  # how many 16-bit samples
+    sentence_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each sentence's words
+    ceiling_db: float  # true-peak limiter ceiling it was leveled with
+
+
+class TurnSpool:
+    """Leveled turns kept in an unnamed temporary file while the episode is laid out, encoded and checked.
+
+    An episode's length then costs disk rather than memory: an hour of 44.1 kHz audio is 300 MB of samples,
+    which would otherwise stay in memory through every peak pass. The file has no name, so an interrupted
+    render leaves nothing behind; turns redone in a later pass are appended (at most PEAK_PASSES copies).
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._lock = threading.Lock()  # turns are leveled in several threads
+        self._end = 0
+
+    def put(self, turn: LeveledTurn) -> SpooledTurn:
+        """Write a turn's samples; the small record that finds them again."""
+        with self._lock:
+            offset = self._end
+            self._file.seek(offset)
+            self._file.write(turn.pcm)
+            self._end += len(turn.pcm)
+        return SpooledTurn(offset, len(turn.pcm) // 2, turn.sentence_spans, turn.ceiling_db)
+
+    def read(self, turn: SpooledTurn) -> np.ndarray[Any, np.dtype[np.int16]]:
+        """A spooled turn's samples."""
+        with self._lock:
+            self._file.seek(turn.offset)
+            data = self._file.read(2 * turn.samples)
+        return np.frombuffer(data, "<i2")
+
+    def close(self) -> None:
+        """Free the file's space now rather than when it is collected."""
+        self._file.close()
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Mix:
     """The episode laid out: each leveled turn, where it starts, and where each sentence and chapter lies.
 
-    The turns are not copied into one episode-long buffer: the encoder is fed them one by one.
+    The turns stay in their spool: the encoder is fed them one by one, never the episode in one buffer.
     """
 
-    turns: tuple[LeveledTurn, ...]
+    spool: TurnSpool
+    turns: tuple[SpooledTurn, ...]
     turn_spans: tuple[tuple[int, int], ...]  # (start, end) sample of each turn
     length: int  # samples in all, pauses included
     cues: tuple[Cue, ...]
@@ -77,7 +124,7 @@ class Mix:
         position = 0
         for turn, (start, end) in zip(self.turns, self.turn_spans, strict=True):
             yield np.zeros(start - position, np.int16)
-            yield np.frombuffer(turn.pcm, "<i2")
+            yield self.spool.read(turn)
             position = end
         yield np.zeros(self.length - position, np.int16)
 
@@ -147,10 +194,16 @@ def level_turn(joined: JoinedTurn, ceiling_db: float = PEAK_CEILING_DBTP) -> Lev
     return LeveledTurn(pcm=media.to_pcm16(body), sentence_spans=joined.sentence_spans, ceiling_db=ceiling_db)
 
 
-def mix(script: Script, spoken: list[SpokenTurn], signals: list[LeveledTurn] | None = None) -> Mix:
-    """Lay turns end to end with pauses that follow the conversation."""
+def mix(
+    script: Script,
+    spoken: list[SpokenTurn],
+    signals: Sequence[SpooledTurn] | None = None,
+    spool: TurnSpool | None = None,
+) -> Mix:
+    """Lay turns end to end with pauses that follow the conversation (leveling them first if not given)."""
+    spool = spool or TurnSpool()
     if signals is None:
-        signals = [level_turn(join_turn(turn_audio)) for turn_audio in spoken]
+        signals = [spool.put(level_turn(join_turn(turn_audio))) for turn_audio in spoken]
     names = {sid: speaker.name for sid, speaker in script.speakers.items()}
     chapter_of = [i for i, chapter in enumerate(script.chapters) for _ in chapter.turns]
     gaps = [0] + [_gap_ms(spoken, chapter_of, index) for index in range(1, len(spoken))]
@@ -164,8 +217,8 @@ def mix(script: Script, spoken: list[SpokenTurn], signals: list[LeveledTurn] | N
         speaker = names.get(turn_audio.turn.speaker, turn_audio.turn.speaker)
         for (start, end), sentence in zip(signal.sentence_spans, turn_audio.sentences, strict=True):
             cues.append(Cue(_ms(position + start), _ms(position + end), speaker, sentence))
-        spans.append((position, position + len(signal.pcm) // 2))
-        position += len(signal.pcm) // 2
+        spans.append((position, position + signal.samples))
+        position += signal.samples
     length = position + sample_count(TAIL_MS)
     total_ms = _ms(length)
     starts = sorted(chapter_starts.items())
@@ -174,7 +227,7 @@ def mix(script: Script, spoken: list[SpokenTurn], signals: list[LeveledTurn] | N
         start_ms = 0 if n == 0 else max(0, _ms(start) - CHAPTER_LEAD_MS)
         end_ms = total_ms if n + 1 == len(starts) else max(0, _ms(starts[n + 1][1]) - CHAPTER_LEAD_MS)
         chapters.append(ChapterMark(script.chapters[chapter_index].title, start_ms, end_ms))
-    return Mix(turns=tuple(signals), turn_spans=tuple(spans), length=length, cues=tuple(cues), chapters=tuple(chapters))
+    return Mix(spool, tuple(signals), tuple(spans), length, tuple(cues), tuple(chapters))
 
 
 def _gap_ms(spoken: list[SpokenTurn], chapter_of: list[int], index: int) -> int:
@@ -202,25 +255,24 @@ def encode_episode(
     raises CancelledError, leaving path half written for the caller to remove.
     """
     clock = clock or StageClock()
+    spool = TurnSpool()
     # Turns are independent and scipy's filters release the GIL: one thread per core. Each turn is
-    # joined and leveled in one go, so only a few turns' float samples are alive at once.
+    # joined, leveled and spooled in one go, so only a few turns' samples are in memory at once.
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        signals = _prepare_turns(pool, spoken, [None] * len(spoken), clock, cache, cancelled)
+        signals = _prepare_turns(pool, spool, spoken, [None] * len(spoken), clock, cache, cancelled)
         for attempt in range(PEAK_PASSES):
             with clock.stage("assembly"):
-                result = mix(script, spoken, signals)
+                result = mix(script, spoken, signals, spool)
             with clock.stage("encode"):
                 encode_mp3(result, path, cancelled=cancelled)
             if attempt + 1 == PEAK_PASSES:
                 return result
             with clock.stage("loudness"):  # the true-peak check on the decoded file
-                hot = _hot_turns(
-                    pool, result, media.decode_mp3(path, sample_rate=SAMPLE_RATE, expected_samples=result.length)
-                )
+                hot = _hot_turns(pool, result, path)
             if not hot:
                 return result
             ceilings = [signals[i].ceiling_db - (peak - MAX_TRUE_PEAK_DBTP) - PEAK_MARGIN_DB for i, peak in hot.items()]
-            fixed = _prepare_turns(pool, [spoken[i] for i in hot], ceilings, clock, cache, cancelled)
+            fixed = _prepare_turns(pool, spool, [spoken[i] for i in hot], ceilings, clock, cache, cancelled)
             for index, signal in zip(hot, fixed, strict=True):
                 signals[index] = signal
     raise AssertionError("unreachable: the last pass returns")
@@ -228,29 +280,30 @@ def encode_episode(
 
 def _prepare_turns(
     pool: ThreadPoolExecutor,
+    spool: TurnSpool,
     spoken: list[SpokenTurn],
     ceilings: Sequence[float | None],
     clock: StageClock,
     cache: ClipCache | None,
     cancelled: threading.Event | None = None,
-) -> list[LeveledTurn]:
-    """Join and level turns in parallel; the elapsed time is split between the two stages by their share.
+) -> list[SpooledTurn]:
+    """Join, level and spool turns in parallel; the elapsed time is split between the two stages by their share.
 
     A ceiling of None means: the cached turn if there is one, else the first-pass ceiling.
     """
 
-    def prepare(turn_audio: SpokenTurn, ceiling_db: float | None) -> tuple[LeveledTurn, float, float]:
+    def prepare(turn_audio: SpokenTurn, ceiling_db: float | None) -> tuple[SpooledTurn, float, float]:
         _stop_if(cancelled)
         started = time.perf_counter()
         key = turn_key(_LEVELING, turn_audio.key) if turn_audio.key else ""
         if cache is not None and key and ceiling_db is None and (kept := cache.get_turn(key)) is not None:
-            return kept, time.perf_counter() - started, 0.0
+            return spool.put(kept), time.perf_counter() - started, 0.0
         joined = join_turn(turn_audio)
         joined_at = time.perf_counter()
         leveled = level_turn(joined, PEAK_CEILING_DBTP if ceiling_db is None else ceiling_db)
         if cache is not None and key:
             cache.put_turn(key, leveled)
-        return leveled, joined_at - started, time.perf_counter() - joined_at
+        return spool.put(leveled), joined_at - started, time.perf_counter() - joined_at
 
     started, cpu = time.perf_counter(), time.process_time()
     results = list(pool.map(prepare, spoken, ceilings))
@@ -262,15 +315,33 @@ def _prepare_turns(
     return [signal for signal, _, _ in results]
 
 
-def _hot_turns(pool: ThreadPoolExecutor, result: Mix, decoded: np.ndarray[Any, np.dtype[np.int16]]) -> dict[int, float]:
-    """Turns whose decoded true peak is over the limit, with that peak in dBTP."""
+def _hot_turns(pool: ThreadPoolExecutor, result: Mix, path: Path) -> dict[int, float]:
+    """Turns whose decoded true peak is over the limit, with that peak in dBTP.
+
+    The file is decoded as a stream and each turn measured as soon as its samples are in: memory holds about
+    one turn, whatever the episode's length.
+    """
     margin = sample_count(20)  # the decoder's alignment is sample-exact; this only covers ringing at the edges
-
-    def peak(span: tuple[int, int]) -> float:
-        start, end = span
-        return true_peak_db(decoded[max(0, start - margin) : end + margin].astype(np.float32) / 32768.0)
-
-    peaks = pool.map(peak, result.turn_spans)
+    windows = [(max(0, start - margin), end + margin) for start, end in result.turn_spans]
+    pending: deque[Future[float]] = deque()
+    peaks: list[float] = []
+    held = np.zeros(0, np.int16)  # decoded samples from held_at on
+    held_at = 0
+    stream = media.decode_chunks(path, sample_rate=SAMPLE_RATE)
+    for index, (start, end) in enumerate(windows):
+        while held_at + len(held) < end:
+            chunk = next(stream, None)
+            if chunk is None:
+                break  # the file ends first: measure what there is, as a slice past the end would
+            held = np.concatenate((held, chunk))
+        window = held[max(0, start - held_at) : max(0, end - held_at)].astype(np.float32) / 32768.0
+        pending.append(pool.submit(true_peak_db, window))
+        if len(pending) > 2 * WORKERS:  # measuring falls behind decoding: wait rather than hold more windows
+            peaks.append(pending.popleft().result())
+        keep_from = min(end, windows[index + 1][0]) if index + 1 < len(windows) else end  # windows may touch
+        held, held_at = held[max(0, keep_from - held_at) :], max(held_at, keep_from)
+    stream.close()
+    peaks += [future.result() for future in pending]
     return {index: value for index, value in enumerate(peaks) if value > MAX_TRUE_PEAK_DBTP}
 
 

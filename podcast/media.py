@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import threading
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,32 +63,39 @@ def encode_mp3(
         raise AssemblyError(f"{path}: could not encode MP3 ({reason[-1]}); check free space and permissions")
 
 
-def decode_mp3(path: Path, *, sample_rate: int, expected_samples: int = 0) -> Samples:
-    """Mono 16-bit samples of an MP3 file at sample_rate, decoded by ffmpeg straight into one array (no ffprobe)."""
+def decode_mp3(path: Path, *, sample_rate: int) -> Samples:
+    """Mono 16-bit samples of a whole MP3 file at sample_rate (for checks on short files: it is all in memory)."""
+    return np.concatenate([np.zeros(0, np.int16), *decode_chunks(path, sample_rate=sample_rate)])
+
+
+def decode_chunks(path: Path, *, sample_rate: int) -> Generator[Samples, None, None]:
+    """Mono 16-bit samples of an MP3 file at sample_rate, in order, as ffmpeg decodes them (no ffprobe).
+
+    A stream, so that checking an episode costs memory for a chunk, not for the episode.
+    """
     command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-i", str(path)]
     command += ["-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"]
-    buffer = bytearray(2 * expected_samples + 2 * sample_rate)  # room for the codec's delay and padding
-    filled = 0
     with tempfile.TemporaryFile() as errors:
         try:
-            with _ffmpeg(command, stdout=subprocess.PIPE, stderr=errors) as decoder:
-                stdout = typing.cast(io.BufferedReader, decoder.stdout)  # Popen's pipes are buffered readers
-                while True:
-                    if filled == len(buffer):
-                        buffer.extend(bytes(len(buffer) // 2 + 2 * sample_rate))
-                    with memoryview(buffer) as view:
-                        count = stdout.readinto(view[filled:])
-                    if not count:
-                        break
-                    filled += count
+            decoder = _ffmpeg(command, stdout=subprocess.PIPE, stderr=errors)
         except OSError as exc:
             raise AssemblyError(f"{path}: could not run ffmpeg ({exc.strerror}); reinstall imageio-ffmpeg") from exc
+        with decoder:
+            stdout = typing.cast(io.BufferedReader, decoder.stdout)  # Popen's pipes are buffered readers
+            odd = b""  # a read may end inside a sample
+            try:
+                while data := stdout.read(CHUNK_BYTES):
+                    data, odd = odd + data, b""
+                    if len(data) % 2:
+                        data, odd = data[:-1], data[-1:]
+                    yield np.frombuffer(data, dtype=np.int16)
+            except GeneratorExit:
+                decoder.kill()  # the caller has what it needs
+                raise
         errors.seek(0)
         reason = errors.read().decode(errors="replace").strip().splitlines() or ["unknown error"]
     if decoder.returncode != 0:
         raise AssemblyError(f"{path}: ffmpeg could not decode the MP3 ({reason[-1]}); render the episode again")
-    del buffer[filled - filled % 2 :]
-    return np.frombuffer(buffer, dtype=np.int16)
 
 
 def _ffmpeg(command: list[str], **streams: Any) -> subprocess.Popen[bytes]:
