@@ -20,7 +20,7 @@ from typing import Literal
 
 from .cache import ClipCache
 from .cluster import BATCH_SPEECH_MS, Cluster, ClusterRun
-from .engines import get_engine, resolve_engine, voice_catalog
+from .engines import CanRelease, get_engine, resolve_engine, voice_catalog
 from .episode_dir import Placement, place_episode
 from .errors import ConfigError, PodcastError
 from .model import Episode, Script
@@ -260,9 +260,8 @@ async def render_batch(
             future.cancel()
         if connection is not None:
             connection.close()
-        release: Callable[[], None] | None = getattr(speech, "release", None)
-        if release is not None and jobs:
-            release()  # the batch kept the model loaded from episode to episode
+        if isinstance(speech, CanRelease) and jobs:
+            speech.release()  # the batch kept the model loaded from episode to episode
     return [results[index] for index in range(len(inputs))]
 
 
