@@ -19,8 +19,8 @@ from .conftest import REPO
 # Import only from a lower layer; nothing imports cli, and only cli (in its serve command) imports serve. The
 # truth for STYLE.md's module map: L0 errors · L1 model, text, files, sequence, loudness, media · L2 timing,
 # captions, cues, script, readings, engines, cache, writers, channel, artwork · L3 transcript, guests, voices,
-# chaptering, synth, assemble, feed · L4 attribution, episode_dir, progress · L5 pipeline, publish, proof ·
-# L6 serve · L7 cli.
+# chaptering, synth, assemble, feed · L4 attribution, episode_dir, progress, cluster · L5 pipeline, publish,
+# proof · L6 batch, serve · L7 cli · L8 __main__.
 LAYERS = {
     "errors": 0,  # any module may raise a PodcastError
     "model": 1, "text": 1, "files": 1, "sequence": 1, "loudness": 1,
