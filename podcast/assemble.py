@@ -278,6 +278,16 @@ def encode_episode(
     raise AssertionError("unreachable: the last pass returns")
 
 
+def level_ahead(turn_audio: SpokenTurn, cache: ClipCache) -> None:
+    """Join and level one turn now and cache it, where the episode's first pass finds it as if leveled there.
+
+    Synthesis calls it as each turn of a network engine comes in: the CPU is idle while the service answers.
+    """
+    key = turn_key(_LEVELING, turn_audio.key) if turn_audio.key else ""
+    if key and cache.get_turn(key) is None:
+        cache.put_turn(key, level_turn(join_turn(turn_audio)))
+
+
 def _prepare_turns(
     pool: ThreadPoolExecutor,
     spool: TurnSpool,

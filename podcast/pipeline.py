@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from . import assemble
 from .attribution import attribute
 from .cache import ClipCache
 from .chaptering import make_chapters
@@ -113,7 +114,14 @@ async def build_episode(
         cache = ClipCache(cache_dir)
         with clock.stage("synthesis"):
             spoken = await synthesize_script(
-                script, voices, speech, cache, concurrency=concurrency, progress=progress, lexicon=lexicon
+                script,
+                voices,
+                speech,
+                cache,
+                concurrency=concurrency,
+                progress=progress,
+                lexicon=lexicon,
+                on_turn=lambda turn_audio: assemble.level_ahead(turn_audio, cache),
             )
         if isinstance(speech, CanRelease) and not keep_engine:
             speech.release()  # a model's working memory is not needed while the episode is assembled

@@ -50,11 +50,14 @@ async def synthesize_script(
     concurrency: int | None = None,
     progress: Progress | None = None,
     lexicon: Lexicon | None = None,
+    on_turn: Callable[[SpokenTurn], None] | None = None,
 ) -> list[SpokenTurn]:
     """Audio for every turn in reading order, from the cache where possible.
 
     Each sentence is stored in the cache the moment it is made, so an interrupted render resumes.
     The lexicon rewrites only what the engine hears (and so the cache key), never the sentences kept.
+    With a batching (network) engine, on_turn runs in a thread for each newly synthesized turn as soon as it
+    is whole, while later requests are still out: the pipeline levels turns there.
     """
     missing = [turn.speaker for turn in script.turns if turn.speaker not in voices]
     if missing:
@@ -122,6 +125,12 @@ async def synthesize_script(
         if lexicon is not None:  # what the engine hears, and so the cache keys
             spoken = [[apply_readings(text, lexicon) for text in texts] for texts in spoken]
         left = [sum(map(is_speakable, texts)) for texts in spoken]  # sentences still to come, per turn
+        ahead: list[asyncio.Future[None]] = []  # on_turn calls under way
+
+        def spoken_turn(t: int) -> SpokenTurn:
+            return SpokenTurn(
+                turn=turns[t], sentences=plan[t], clips=tuple(clips[t]), fresh=fresh[t], key=turn_key(*keys[t])
+            )
 
         async def one_request(items: list[tuple[int, int]], voice: Voice, slot: _Slot) -> None:
             nonlocal done_ms, fresh_ms, turns_done
@@ -152,6 +161,8 @@ async def synthesize_script(
                 fresh_ms += _weight(plan[t][s]) if new else 0
                 left[t] -= 1
                 turns_done += left[t] == 0
+                if left[t] == 0 and fresh[t] and on_turn is not None:
+                    ahead.append(asyncio.ensure_future(asyncio.to_thread(on_turn, spoken_turn(t))))
             report()
 
         chapter_of = [n for n, chapter in enumerate(script.chapters) for _ in chapter.turns]
@@ -175,22 +186,14 @@ async def synthesize_script(
         tasks = [asyncio.ensure_future(one_request(*batch, slot)) for batch, slot in zip(batches, slots, strict=True)]
         try:
             await asyncio.gather(*tasks)
+            await asyncio.gather(*ahead)
         except BaseException:
             for task, slot in zip(tasks, slots, strict=True):
                 if not slot.answered:
                     task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)  # answers in hand are decoded and kept
+            await asyncio.gather(*tasks, *ahead, return_exceptions=True)  # answers in hand are decoded and kept
             raise
-        return [
-            SpokenTurn(
-                turn=turn,
-                sentences=plan[t],
-                clips=tuple(clips[t]),
-                fresh=fresh[t],
-                key=turn_key(*keys[t]),
-            )
-            for t, turn in enumerate(turns)
-        ]
+        return [spoken_turn(t) for t in range(len(turns))]
 
     if isinstance(engine, CanBatch):
         return await batched(engine)

@@ -37,7 +37,8 @@ FRAME_BYTES = 144  # at 48 kbit/s CBR (no padding slots at this rate)
 CHUNK_FRAMES = 10  # frames per websocket audio message in the boundaries-first ordering (240 ms)
 CHUNK_BYTES = (96, 2880)  # interleaved: audio messages are uneven, part of a frame to 20 frames, not frame-cut
 BATCH_WORDS = (1, 6)  # interleaved: word boundaries sent together, ahead of their phrase's audio
-TONE_S = 120  # longest sentence the fake voice can say; longer text is cut to this
+TONE_S = 120  # the fake voice's tones are made this long at a time; a longer answer takes the next multiple
+MAX_TONE_S = 1_200  # longest answer the fake voice can say (a full 4096-byte request is under 12 min); cut to this
 TICKS_PER_MS = 10_000  # word offsets and durations are in 100 ns ticks
 Ordering = Literal["interleaved", "boundaries-first"]
 # Where a drop or truncate fault can cut an answer: see Answer.cuts.
@@ -64,9 +65,9 @@ def _encode(source: str, seconds: float) -> bytes:
 
 
 @functools.cache
-def _tone(voice: str, pitch: str) -> bytes:
+def _tone(voice: str, pitch: str, seconds: int = TONE_S) -> bytes:
     frequency = 180 + int(hashlib.sha256(f"{voice}{pitch}".encode()).hexdigest()[:4], 16) % 400
-    return _encode(f"sine=frequency={frequency}:sample_rate=24000", TONE_S)
+    return _encode(f"sine=frequency={frequency}:sample_rate=24000", seconds)
 
 
 @functools.cache
@@ -75,9 +76,11 @@ def _breath() -> bytes:
 
 
 def fake_speech(text: str, voice: str, pitch: str, ms_per_char: int = MS_PER_CHAR) -> bytes:
-    """The words' tone then a breath, cut from MP3s made once per voice: no encoder work per request."""
-    frames = min(-(-ms_per_char * len(text) // FRAME_MS), TONE_S * 1000 // FRAME_MS - 1)
-    return _tone(voice, pitch)[: frames * FRAME_BYTES] + _breath()
+    """The words' tone then a breath, cut from MP3s made once per voice and length: no encoder work per request."""
+    frames = -(-ms_per_char * len(text) // FRAME_MS)
+    seconds = min(MAX_TONE_S, TONE_S * -(-(frames + 1) * FRAME_MS // (TONE_S * 1000)))
+    frames = min(frames, seconds * 1000 // FRAME_MS - 1)
+    return _tone(voice, pitch, seconds)[: frames * FRAME_BYTES] + _breath()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from pydub import AudioSegment
 from typer.testing import CliRunner
 
-from podcast import engines
+from podcast import assemble, engines
+from podcast.cache import ClipCache
 from podcast.cli import app
 from podcast.engines import edge
 from podcast.engines.edge import (
@@ -32,7 +33,7 @@ from podcast.engines.edge import (
     word_owners,
 )
 from podcast.errors import EngineError
-from podcast.model import Voice, WordTime
+from podcast.model import SpokenTurn, Voice, WordTime
 from podcast.text import split_sentences
 
 from .conftest import E2E
@@ -274,6 +275,29 @@ def test_no_cut_batched_answer_is_accepted_and_a_whole_one_splits(
     assert verdicts == [planned.whole(count) for count in range(len(planned.messages) + 1)]
     owners = word_owners(texts, [word.text for word in planned.words])
     assert sorted(set(owners)) == list(range(len(texts)))  # every sentence found, so the answer can be cut
+
+
+def test_turns_leveled_while_requests_are_out_make_the_same_episode(
+    server: FakeEdge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each turn is leveled as soon as its clips are in (the CPU waits on the service anyway): same bytes as after."""
+    leveled: list[str] = []
+    level_ahead = assemble.level_ahead
+
+    def counted(turn: SpokenTurn, cache: ClipCache) -> None:
+        leveled.append(turn.key)
+        level_ahead(turn, cache)
+
+    monkeypatch.setattr(assemble, "level_ahead", counted)
+    code, err, ahead = render(tmp_path / "ahead", "--concurrency", "1")
+    assert code == 0, err
+    assert len(leveled) == 6  # every turn, each once
+    monkeypatch.setattr(assemble, "level_ahead", lambda turn, cache: None)
+    monkeypatch.setenv("PODCAST_CACHE_DIR", str(tmp_path / "cache2"))
+    code, err, after = render(tmp_path / "after", "--concurrency", "1")
+    assert code == 0, err
+    for name in ("audio", "transcript_vtt", "chapters_json"):
+        assert Path(str(ahead[name])).read_bytes() == Path(str(after[name])).read_bytes(), name
 
 
 def test_concurrency_cap_is_observed_by_the_server(server: FakeEdge, tmp_path: Path) -> None:
