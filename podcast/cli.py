@@ -370,6 +370,7 @@ def _render_many(inputs: list[str], *, as_json: bool, quiet: bool, **options: An
             | ({"error": r.error} if r.error else {})
             | ({"directory": str(r.directory)} if r.directory and not r.episode else {})
             | (summary(r.episode) if r.episode else {})
+            | ({"cluster": dataclasses.asdict(r.cluster) | {"nodes": len(r.cluster.nodes)}} if r.cluster else {})
             for r in results
         ]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
