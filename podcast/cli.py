@@ -342,12 +342,12 @@ def _render_many(inputs: list[str], *, as_json: bool, quiet: bool, **options: An
         else:
             assert result.episode is not None
             episode = result.episode
-            made = (
-                f"{result.cluster.synthesized} made on the cluster ({_count(len(result.cluster.nodes), 'node')})"
-                if result.cluster is not None
-                else f"{episode.clips_synthesized} synthesized"
-            )
-            line, to_stderr = f"{_wrote(episode)}; clips: {made}, {episode.clips_cached} from cache", False
+            if result.cluster is not None:  # the cluster counts sentences; this machine synthesized none
+                nodes = _count(len(result.cluster.nodes), "cluster node")
+                made = f"{_count(result.cluster.synthesized, 'sentence')} synthesized on {nodes}"
+            else:
+                made = f"clips: {episode.clips_synthesized} synthesized, {episode.clips_cached} from cache"
+            line, to_stderr = f"{_wrote(episode)}; {made}", False
         if through_bar:
             stderr.print(line, highlight=False, markup=False, soft_wrap=True)
         else:
