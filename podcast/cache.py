@@ -12,9 +12,9 @@ import re
 import struct
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from .errors import AssemblyError, ConfigError
 from .files import atomic_path, default_cache_dir, writing
@@ -28,6 +28,7 @@ _T = TypeVar("_T")
 _TURN_MAGIC = b"PODTURN1"
 _TURN_HEADER = struct.Struct("<8sdQ32s")  # magic, ceiling (dBTP), PCM byte count, sha256 of everything after it
 _SPAN = struct.Struct("<QQ")  # a sentence's start, end (samples)
+PAUSE_KEY = "-"  # stands for a sentence with nothing to say (a stage note such as （笑）): no clip
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # scheme://...: an fsspec location, not a folder
 
 
@@ -168,6 +169,50 @@ class _Remote:
             self.fs.mv(temporary, path)
         except OSError as exc:
             raise AssemblyError(f"{self.url}/{name}: cannot write the clip cache ({exc})") from exc
+
+
+class CachedClips(Sequence["Clip | None"]):
+    """A turn's clips as the cache holds them, read each time they are used.
+
+    What synthesis hands on to assembly: an episode's clips are never all in memory at once, so a three-hour
+    episode costs no more memory than a short one. Two are equal when they hold the same audio.
+    """
+
+    __slots__ = ("_cache", "keys")
+
+    def __init__(self, cache: ClipCache, keys: Sequence[str]) -> None:
+        self._cache = cache
+        self.keys = tuple(keys)  # one per sentence; PAUSE_KEY where nothing is said
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @overload
+    def __getitem__(self, index: int) -> Clip | None: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Clip | None, ...]: ...
+    def __getitem__(self, index: int | slice) -> Clip | None | tuple[Clip | None, ...]:
+        if isinstance(index, slice):
+            return tuple(self._load(key) for key in self.keys[index])
+        return self._load(self.keys[index])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # equal by content, which is not kept
+
+    def _load(self, key: str) -> Clip | None:
+        if key == PAUSE_KEY:
+            return None
+        clip = self._cache.get(key)
+        if clip is None:
+            raise AssemblyError(
+                f"{self._cache.location}: clip {key[:12]} left the cache while the episode was assembled; "
+                "render again (nothing else is lost)"
+            )
+        return clip
 
 
 def _read(path: Path, decode: Callable[[bytes], _T | None], remedy: str) -> _T | None:

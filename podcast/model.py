@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -151,7 +152,7 @@ class SpokenTurn:
 
     turn: Turn
     sentences: tuple[str, ...]  # as written, for the transcript
-    clips: tuple[Clip | None, ...]  # one per sentence
+    clips: Sequence[Clip | None]  # one per sentence (from synthesis: read from the clip cache when used)
     fresh: bool  # at least one clip was synthesized now rather than taken from the cache
     key: str = ""  # names the turn's sound (its sentences' clip keys); "" = do not cache its leveled audio
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
-from .cache import ClipCache, clip_key, turn_key
+from .cache import PAUSE_KEY, CachedClips, ClipCache, clip_key, turn_key
 from .engines import CanBatch, Engine
 from .errors import ConfigError, EngineError
 from .model import Clip, Script, SpokenTurn, Turn, Voice
@@ -72,22 +72,26 @@ async def synthesize_script(
         if progress is not None:
             progress(SynthesisProgress(done_ms, total_ms, fresh_ms, turns_done, len(turns)))
 
-    async def one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[Clip | None, bool, str]:
+    async def one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[bool, str]:
         nonlocal done_ms, fresh_ms
         result = await _one_sentence(text, voice, turn)
         done_ms += _weight(text)
-        fresh_ms += _weight(text) if result[1] else 0
+        fresh_ms += _weight(text) if result[0] else 0
         report()
         return result
 
-    async def _one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[Clip | None, bool, str]:
+    async def _one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[bool, str]:
+        """Whether the sentence was synthesized now, and its clip's key; the clip itself stays in the cache.
+
+        Every sentence of every turn may finish before the first turn is gathered: holding clips here would
+        hold the whole episode's audio.
+        """
         spoken = _engine_text(text, lexicon)
         if not is_speakable(spoken):
-            return None, False, "-"  # a pause, as in the mix
+            return False, PAUSE_KEY  # a pause, as in the mix
         key = clip_key(engine.fingerprint(voice), spoken)
-        cached = cache.get(key)
-        if cached is not None:
-            return cached, False, key
+        if cache.get(key) is not None:  # read, so a corrupt entry is found (and made again) now
+            return False, key
         async with limit:
             try:
                 clip = await engine.synthesize(spoken, voice)
@@ -95,7 +99,7 @@ async def synthesize_script(
                 where = f"line {turn.line}" if turn.line else f"speaker {turn.speaker}"
                 raise EngineError(f"{script.source or script.title}: turn at {where}: {exc}") from exc
         cache.put(key, clip)
-        return clip, True, key
+        return True, key
 
     async def one_turn(turn: Turn, sentences: tuple[str, ...]) -> SpokenTurn:
         nonlocal turns_done
@@ -106,9 +110,9 @@ async def synthesize_script(
         return SpokenTurn(
             turn=turn,
             sentences=sentences,
-            clips=tuple(clip for clip, _, _ in results),
-            fresh=any(fresh for _, fresh, _ in results),
-            key=turn_key(*(key for _, _, key in results)),
+            clips=CachedClips(cache, [key for _, key in results]),
+            fresh=any(fresh for fresh, _ in results),
+            key=turn_key(*(key for _, key in results)),
         )
 
     async def batched(batcher: CanBatch) -> list[SpokenTurn]:
@@ -118,8 +122,7 @@ async def synthesize_script(
         by the whole request, so a changed sentence re-requests its own request and no other.
         """
         nonlocal done_ms, fresh_ms, turns_done
-        clips: list[list[Clip | None]] = [[None] * len(sentences) for sentences in plan]
-        keys = [["-"] * len(sentences) for sentences in plan]  # "-": a pause, as in the mix
+        keys = [[PAUSE_KEY] * len(sentences) for sentences in plan]  # a pause, as in the mix, unless said
         fresh = [False] * len(turns)
         spoken = [[spoken_text(sentence) for sentence in sentences] for sentences in plan]
         if lexicon is not None:  # what the engine hears, and so the cache keys
@@ -128,9 +131,8 @@ async def synthesize_script(
         ahead: list[asyncio.Future[None]] = []  # on_turn calls under way
 
         def spoken_turn(t: int) -> SpokenTurn:
-            return SpokenTurn(
-                turn=turns[t], sentences=plan[t], clips=tuple(clips[t]), fresh=fresh[t], key=turn_key(*keys[t])
-            )
+            clips = CachedClips(cache, keys[t])
+            return SpokenTurn(turn=turns[t], sentences=plan[t], clips=clips, fresh=fresh[t], key=turn_key(*keys[t]))
 
         async def one_request(items: list[tuple[int, int]], voice: Voice, slot: _Slot) -> None:
             nonlocal done_ms, fresh_ms, turns_done
@@ -154,8 +156,8 @@ async def synthesize_script(
                     raise EngineError(f"{script.source or script.title}: turn at {where}: {exc}") from exc
                 for key, clip in zip(request_keys, made, strict=True):
                     cache.put(key, cast(Clip, clip))
-            for (t, s), key, clip in zip(items, request_keys, made, strict=True):
-                clips[t][s], keys[t][s] = clip, key
+            for (t, s), key in zip(items, request_keys, strict=True):
+                keys[t][s] = key
                 fresh[t] = fresh[t] or new
                 done_ms += _weight(plan[t][s])
                 fresh_ms += _weight(plan[t][s]) if new else 0
