@@ -189,11 +189,6 @@ def compare(cue: Cue, heard: str, lexicon: Lexicon) -> HeardSentence:
     return HeardSentence(cue, heard, said, heard_kana, error, misheard, tuple(hearings))
 
 
-def reading_kana(text: str, lexicon: Lexicon) -> str:
-    """Folded kana of text as the project says it: lexicon, number rules, then pyopenjtalk's reading."""
-    return fold_kana(_reading(text, lexicon))
-
-
 def _reading(text: str, lexicon: Lexicon) -> str:
     return "".join(kana for _, kana in _reading_nodes(text, lexicon))
 
