@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from .synth import ClipRequest
 BATCH_SPEECH_MS = 30_000  # expected speech per task: Ray's cost per task (benchmarks/scale.md) is noise beside it,
 # and a 30-minute episode still makes 60 tasks to spread over the nodes; a lost node costs its tasks in flight
 MAX_RETRIES = 3  # Ray runs a task again this often when its worker process or node dies
+PROBE_TIMEOUT_S = 5.0  # for the head's port to accept a connection
 RAY_LOG_LEVEL = logging.ERROR  # Ray's own INFO lines (connecting, autoscaler) are not the user's business
 
 
@@ -109,6 +111,7 @@ class Cluster:
         except ImportError as exc:
             raise ConfigError(f"--cluster needs Ray ({exc}); run: pip install 'podcast[ray]'") from exc
         self._ray: Any = ray
+        _probe(address)
         try:
             ray.init(address=address, logging_level=RAY_LOG_LEVEL, log_to_driver=False, ignore_reinit_error=True)
         except (ConnectionError, ValueError, RuntimeError) as exc:
@@ -189,3 +192,18 @@ class Cluster:
     def close(self) -> None:
         """Disconnect this driver (the cluster keeps running)."""
         self._ray.shutdown()
+
+
+def _probe(address: str) -> None:
+    """A host:port address must answer at once: ray.init would retry an unreachable one for minutes, logging."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return  # `auto`, or a ray:// client URL: Ray's own rules
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"--cluster {address}: nothing answers there ({exc.strerror or exc}); start the head with "
+            "`ray start --head --port PORT`, or give the address it printed"
+        ) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -222,3 +223,18 @@ def test_without_a_cluster_ray_is_never_imported(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_cluster_address_nothing_answers_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    paths = write_episodes(tmp_path / "in")
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))  # bound, never listening: refused at once
+    address = f"127.0.0.1:{port.getsockname()[1]}"
+    with port:
+        code, stdout, stderr = render(str(paths[0]), "--cluster", address, "-o", str(tmp_path / "out"))
+    assert (code, stdout) == (2, "")
+    assert stderr == (
+        f"Error: --cluster {address}: nothing answers there (Connection refused); start the head with "
+        "`ray start --head --port PORT`, or give the address it printed\n"
+    )
