@@ -16,21 +16,18 @@ LOG_STEPS = 10  # and a line each tenth of the speech done
 MIN_ETA_SAMPLE_MS = 2_000  # no ETA before this much speech was synthesized: the first sentences say little of speed
 
 
-class ProgressReporter:
-    """Turns synthesis progress into lines on a stream (a log) or a live bar (a terminal).
+def _clock(seconds: float) -> str:
+    return format_clock(round(seconds * 1000), always_include_hours=False)
 
-    Started on the first update, so a command that fails early prints nothing but its error.
-    """
+
+class _Reporter:
+    """What both reporters share: lines on a stream (a log) with a heartbeat thread, or rich's bar on a terminal."""
 
     def __init__(self, stream: TextIO, *, live: bool, console: Any = None, clock: Callable[[], float] = time.monotonic):
         self.stream = stream
         self.live = live  # a terminal: rich's bar on console; else lines on stream
         self.console = console
         self.clock = clock
-        self.started: float | None = None
-        self.latest: SynthesisProgress | None = None
-        self.stage = "synthesis"  # then "assembly", once every sentence is done
-        self.assembly_started = 0.0
         self.last_step = -1
         self.last_line = 0.0
         self.lock = threading.Lock()
@@ -39,18 +36,75 @@ class ProgressReporter:
         self.bar: Any = None
         self.task: Any = None
 
+    def _start_heartbeat(self) -> None:
+        self.heartbeat = threading.Thread(target=self._beat, name="progress heartbeat", daemon=True)
+        self.heartbeat.start()
+
+    def _beat(self) -> None:
+        """In a log: when LOG_EVERY_S pass without a line, say where things stand."""
+        while not self.stop.wait(min(1.0, LOG_EVERY_S / 4)):
+            with self.lock:
+                now = self.clock()
+                if now - self.last_line >= LOG_EVERY_S and (line := self._standing(now)):
+                    self._line(line)
+
+    def _standing(self, now: float) -> str:
+        """The heartbeat's line ("" before there is anything to say)."""
+        raise NotImplementedError
+
+    def _line(self, text: str) -> None:
+        self.last_line = self.clock()
+        if self.live and self.console is not None:
+            self.console.print(text, highlight=False, markup=False)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def _draw(self, label: str, total_ms: int, done_ms: int, detail: str, eta: float | None) -> None:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        if self.bar is None:
+            columns = (TextColumn(label), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[detail]}"))
+            self.bar = Progress(*columns, TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=self.console)
+            self.task = self.bar.add_task(label, total=max(total_ms, 1), detail="", eta="")
+            self.bar.start()
+        eta_text = f"ETA {_clock(eta)}" if eta is not None else ""
+        self.bar.update(self.task, total=max(total_ms, 1), completed=done_ms, detail=detail, eta=eta_text)
+
+    def close(self) -> None:
+        """Stop the heartbeat and the bar."""
+        self.stop.set()
+        if self.heartbeat is not None:
+            self.heartbeat.join()
+        if self.bar is not None:
+            self.bar.stop()
+
+
+class ProgressReporter(_Reporter):
+    """Turns synthesis progress into lines on a stream (a log) or a live bar (a terminal).
+
+    Started on the first update, so a command that fails early prints nothing but its error.
+    """
+
+    def __init__(self, stream: TextIO, *, live: bool, console: Any = None, clock: Callable[[], float] = time.monotonic):
+        super().__init__(stream, live=live, console=console, clock=clock)
+        self.started: float | None = None
+        self.latest: SynthesisProgress | None = None
+        self.stage = "synthesis"  # then "assembly", once every sentence is done
+        self.assembly_started = 0.0
+
     def __call__(self, update: SynthesisProgress) -> None:
         with self.lock:
             now = self.clock()
             if self.started is None:
                 self.started = now
                 if not self.live:
-                    self.heartbeat = threading.Thread(target=self._beat, name="progress heartbeat", daemon=True)
-                    self.heartbeat.start()
+                    self._start_heartbeat()
             self.latest = update
             finished = update.turns_done == update.turns and update.done_ms >= update.total_ms
             if self.live:
-                self._draw(update)
+                turns = f"{update.turns_done}/{update.turns} turns"
+                self._draw("Synthesizing", update.total_ms, update.done_ms, turns, self.eta_s(update, now))
             else:
                 # 100% is said once, when the last turn is whole (its last sentence may finish before it does).
                 tenth = min(update.done_ms * LOG_STEPS // max(update.total_ms, 1), LOG_STEPS - 1)
@@ -80,61 +134,14 @@ class ProgressReporter:
         speech = format_clock(update.total_ms, always_include_hours=False)
         line = f"Synthesizing: {percent}% of {speech} of speech ({update.turns_done}/{update.turns} turns)"
         eta = self.eta_s(update, now)
-        if eta is not None:
-            line += f", ETA {format_clock(round(eta * 1000), always_include_hours=False)}"
-        return line
+        return line if eta is None else f"{line}, ETA {_clock(eta)}"
 
-    def _beat(self) -> None:
-        """In a log: when LOG_EVERY_S pass without a line, say where things stand."""
-        while not self.stop.wait(min(1.0, LOG_EVERY_S / 4)):
-            with self.lock:
-                now = self.clock()
-                if now - self.last_line < LOG_EVERY_S or self.latest is None:
-                    continue
-                if self.stage == "synthesis":
-                    self._line(self.describe(self.latest, now))
-                else:
-                    took = format_clock(round((now - self.assembly_started) * 1000), always_include_hours=False)
-                    self._line(f"Assembling: leveling, encoding, tagging… ({took} so far)")
-
-    def _line(self, text: str) -> None:
-        self.last_line = self.clock()
-        if self.live and self.console is not None:
-            self.console.print(text, highlight=False, markup=False)
-        else:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-
-    def _draw(self, update: SynthesisProgress) -> None:
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-        if self.bar is None:
-            self.bar = Progress(
-                TextColumn("Synthesizing"),
-                BarColumn(),
-                TaskProgressColumn(),
-                TextColumn("{task.fields[turns]}"),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[eta]}"),
-                console=self.console,
-            )
-            self.task = self.bar.add_task("render", total=max(update.total_ms, 1), turns="", eta="")
-            self.bar.start()
-        eta = self.eta_s(update, self.clock())
-        self.bar.update(
-            self.task,
-            completed=update.done_ms,
-            turns=f"{update.turns_done}/{update.turns} turns",
-            eta=f"ETA {format_clock(round(eta * 1000), always_include_hours=False)}" if eta is not None else "",
-        )
-
-    def close(self) -> None:
-        """Stop the heartbeat and the bar."""
-        self.stop.set()
-        if self.heartbeat is not None:
-            self.heartbeat.join()
-        if self.bar is not None:
-            self.bar.stop()
+    def _standing(self, now: float) -> str:
+        if self.latest is None:
+            return ""
+        if self.stage == "synthesis":
+            return self.describe(self.latest, now)
+        return f"Assembling: leveling, encoding, tagging… ({_clock(now - self.assembly_started)} so far)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,36 +157,27 @@ class BatchStatus:
     fresh_ms: int  # of done_ms, synthesized in this run: the share that took time, for the ETA
 
 
-class BatchProgressReporter:
+class BatchProgressReporter(_Reporter):
     """One display for a whole batch: episodes finished, speech done of the batch's, an ETA from measured speed.
 
     A live bar on a terminal; in a log, a line per tenth of the speech and at least every LOG_EVERY_S.
     """
 
     def __init__(self, stream: TextIO, *, live: bool, console: Any = None, clock: Callable[[], float] = time.monotonic):
-        self.stream = stream
-        self.live = live
-        self.console = console
-        self.clock = clock
-        self.started = clock()
+        super().__init__(stream, live=live, console=console, clock=clock)
+        self.started = self.last_line = clock()
         self.latest: BatchStatus | None = None
-        self.last_step = -1
-        self.last_line = self.started
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.heartbeat: threading.Thread | None = None
-        self.bar: Any = None
-        self.task: Any = None
 
     def __call__(self, status: BatchStatus) -> None:
         with self.lock:
             self.latest = status
             if self.live:
-                self._draw(status)
+                speech = format_clock(status.total_ms, always_include_hours=False)
+                detail = f"{status.finished}/{status.episodes} episodes, {speech} of speech"
+                self._draw("Rendering", status.total_ms, status.done_ms, detail, self.eta_s(status, self.clock()))
                 return
             if self.heartbeat is None:
-                self.heartbeat = threading.Thread(target=self._beat, name="batch progress heartbeat", daemon=True)
-                self.heartbeat.start()
+                self._start_heartbeat()
             step = min(status.done_ms * LOG_STEPS // max(status.total_ms, 1), LOG_STEPS)
             if status.finished == status.episodes:
                 step = LOG_STEPS + 1  # the last line, once every episode is written
@@ -203,51 +201,7 @@ class BatchProgressReporter:
         if notes:
             line += f" ({', '.join(notes)})"
         eta = self.eta_s(status, now)
-        if eta is not None:
-            line += f", ETA {format_clock(round(eta * 1000), always_include_hours=False)}"
-        return line
+        return line if eta is None else f"{line}, ETA {_clock(eta)}"
 
-    def _beat(self) -> None:
-        while not self.stop.wait(min(1.0, LOG_EVERY_S / 4)):
-            with self.lock:
-                now = self.clock()
-                if now - self.last_line >= LOG_EVERY_S and self.latest is not None:
-                    self._line(self.describe(self.latest, now))
-
-    def _line(self, text: str) -> None:
-        self.last_line = self.clock()
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def _draw(self, status: BatchStatus) -> None:
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-        if self.bar is None:
-            self.bar = Progress(
-                TextColumn("Rendering"),
-                BarColumn(),
-                TaskProgressColumn(),
-                TextColumn("{task.fields[episodes]}"),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[eta]}"),
-                console=self.console,
-            )
-            self.task = self.bar.add_task("batch", total=max(status.total_ms, 1), episodes="", eta="")
-            self.bar.start()
-        eta = self.eta_s(status, self.clock())
-        speech = format_clock(status.total_ms, always_include_hours=False)
-        self.bar.update(
-            self.task,
-            total=max(status.total_ms, 1),
-            completed=status.done_ms,
-            episodes=f"{status.finished}/{status.episodes} episodes, {speech} of speech",
-            eta=f"ETA {format_clock(round(eta * 1000), always_include_hours=False)}" if eta is not None else "",
-        )
-
-    def close(self) -> None:
-        """Stop the heartbeat and the bar."""
-        self.stop.set()
-        if self.heartbeat is not None:
-            self.heartbeat.join()
-        if self.bar is not None:
-            self.bar.stop()
+    def _standing(self, now: float) -> str:
+        return "" if self.latest is None else self.describe(self.latest, now)
