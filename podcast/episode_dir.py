@@ -91,11 +91,6 @@ def episode_id(script: Script) -> str:
     return script.id or str(uuid.uuid5(TITLE_ID_NAMESPACE, title))
 
 
-def guid_for(episode: str) -> str:
-    """A new episode's item guid, from its id."""
-    return str(uuid.uuid5(EPISODE_NAMESPACE, f"id:{episode}"))
-
-
 def legacy_guid(slug: str) -> str:
     """The guid of an episode rendered before episodes had ids: from its folder name."""
     return str(uuid.uuid5(EPISODE_NAMESPACE, slug))
@@ -174,9 +169,8 @@ def place_episode(output_dir: Path, script: Script, *, slug: str | None = None) 
             slug = f"{slug[:51]}-{eid[:8]}"
     elif _taken(output_dir / slug):
         raise ConfigError(f"--slug {slug}: {output_dir / slug}/ holds another episode; choose another --slug")
-    return Placement(
-        directory=output_dir / slug, slug=slug, episode_id=eid, guid=guid_for(eid), first_rendered=None, prior=None
-    )
+    guid = str(uuid.uuid5(EPISODE_NAMESPACE, f"id:{eid}"))  # a new episode's item guid, from its id
+    return Placement(directory=output_dir / slug, slug=slug, episode_id=eid, guid=guid, first_rendered=None, prior=None)
 
 
 def _taken(folder: Path) -> bool:
@@ -261,28 +255,6 @@ def first_rendered(folder: Path) -> datetime.datetime | None:
     except (MutagenError, OSError, IndexError, ValueError):
         return None  # episodes rendered before episode.json existed, without a date tag
     return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
-
-
-def meta_text(
-    placement: Placement,
-    *,
-    title: str,
-    first: datetime.datetime,
-    last: datetime.datetime,
-    engine: str,
-    duration_ms: int,
-) -> str:
-    """The text of episode.json after a render."""
-    meta: _EpisodeJson = {
-        "id": placement.episode_id,
-        "guid": placement.guid,
-        "title": title,
-        "first_rendered": first.isoformat(),
-        "last_rendered": last.isoformat(),
-        "engine": engine,
-        "duration_ms": duration_ms,
-    }
-    return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
 
 
 def episode_in(directory: Path, script: Script, **facts: Any) -> Episode:
@@ -370,10 +342,16 @@ def write_episode(
             with writing(episode.script_yaml):
                 script_file.write_text(dump_script(script), encoding="utf-8")
             with writing(directory / META_FILE):
-                text = meta_text(
-                    placement, title=script.title, first=first, last=now, engine=engine, duration_ms=mix.duration_ms
-                )
-                meta.write_text(text, encoding="utf-8")
+                record: _EpisodeJson = {
+                    "id": placement.episode_id,
+                    "guid": placement.guid,
+                    "title": script.title,
+                    "first_rendered": first.isoformat(),
+                    "last_rendered": now.isoformat(),
+                    "engine": engine,
+                    "duration_ms": mix.duration_ms,
+                }
+                meta.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             size = audio.stat().st_size
     return dataclasses.replace(episode, size=size, stages=clock.times())
 

@@ -112,8 +112,8 @@ def build_feed(channel: Channel, episodes: list[Episode]) -> bytes:
         entry.podcast.itunes_episode_type(episode.script.episode_type)
         item: _EpisodeExtension = entry.podcastindex
         item.image = image
-        item.chapters = episode_url(base, episode.slug, "chapters.json")
-        item.transcript = episode_url(base, episode.slug, "transcript.vtt")
+        item.chapters = episode_url(base, episode.slug, episode.chapters_json.name)
+        item.transcript = episode_url(base, episode.slug, episode.transcript_vtt.name)
         item.language = channel.language
     # Deterministic output: the feed changes only when an episode does, not on every run.
     fg.lastBuildDate(max((e.published for e in episodes), default=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)))
@@ -136,7 +136,7 @@ def _description(episode: Episode) -> str:
 
 def show_notes(episode: Episode, base_url: str) -> str:
     """content:encoded: the title, who speaks, chapters with start times and a link to the transcript."""
-    transcript = escape(episode_url(base_url, episode.slug, "transcript.vtt"))
+    transcript = escape(episode_url(base_url, episode.slug, episode.transcript_vtt.name))
     parts = [f"<p>{escape(episode.title)}</p>"]
     if episode.speakers:
         parts.append(f"<h3>出演</h3>\n<ul>{''.join(f'<li>{escape(name)}</li>' for name in episode.speakers)}</ul>")
