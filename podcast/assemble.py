@@ -113,7 +113,6 @@ class Mix:
     length: int  # samples in all, pauses included
     cues: tuple[Cue, ...]
     chapters: tuple[ChapterMark, ...]
-    sample_rate: int = SAMPLE_RATE
 
     @property
     def duration_ms(self) -> int:
@@ -357,7 +356,7 @@ def _hot_turns(pool: ThreadPoolExecutor, result: Mix, path: Path) -> dict[int, f
 
 def encode_mp3(mix: Mix, path: Path, *, cancelled: threading.Event | None = None) -> None:
     """Write the mix as a 44.1 kHz mono CBR MP3 at path (the caller renames it into place)."""
-    media.encode_mp3(mix.pieces(), path, sample_rate=mix.sample_rate, cancelled=cancelled)
+    media.encode_mp3(mix.pieces(), path, sample_rate=SAMPLE_RATE, cancelled=cancelled)
     _stop_if(cancelled)
 
 

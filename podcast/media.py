@@ -63,11 +63,6 @@ def encode_mp3(
         raise AssemblyError(f"{path}: could not encode MP3 ({reason[-1]}); check free space and permissions")
 
 
-def decode_mp3(path: Path, *, sample_rate: int) -> Samples:
-    """Mono 16-bit samples of a whole MP3 file at sample_rate (for checks on short files: it is all in memory)."""
-    return np.concatenate([np.zeros(0, np.int16), *decode_chunks(path, sample_rate=sample_rate)])
-
-
 def decode_chunks(path: Path, *, sample_rate: int) -> Generator[Samples, None, None]:
     """Mono 16-bit samples of an MP3 file at sample_rate, in order, as ffmpeg decodes them (no ffprobe).
 

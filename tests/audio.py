@@ -14,15 +14,15 @@ from mutagen import MutagenError
 from podcast.assemble import Mix
 from podcast.errors import AssemblyError
 from podcast.loudness import SAMPLE_RATE
-from podcast.media import decode_mp3, ffmpeg_path
+from podcast.media import decode_chunks, ffmpeg_path
 from podcast.model import ChapterMark
 
 _id3: Any = mutagen.id3
 
 
 def decode(path: Path) -> np.ndarray[Any, np.dtype[np.int16]]:
-    """An MP3's samples at the episode's rate."""
-    return decode_mp3(path, sample_rate=SAMPLE_RATE)
+    """An MP3's samples at the episode's rate, all in memory (for checks on short files)."""
+    return np.concatenate([np.zeros(0, np.int16), *decode_chunks(path, sample_rate=SAMPLE_RATE)])
 
 
 def mix_samples(mix: Mix) -> np.ndarray[Any, np.dtype[np.int16]]:
