@@ -324,18 +324,3 @@ def close_voices(engine: str, name: str) -> tuple[str, ...]:
         (value, other) for pair, value in pairs.items() if name in pair and value >= SIMILAR for other in pair - {name}
     ]
     return tuple(other for _, other in sorted(close, reverse=True))
-
-
-__all__ = [
-    "ROLES",
-    "SIMILAR",
-    "VoiceConfig",
-    "assign_voices",
-    "bundled_voices_path",
-    "close_voices",
-    "init_voices",
-    "load_voices",
-    "merge_voices",
-    "parse_voices",
-    "similarity",
-]

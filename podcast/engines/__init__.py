@@ -201,25 +201,3 @@ async def list_voices(name: str, *, lang: str | None = None) -> list[VoiceListin
         prefix = lang.lower()
         listing = [v for v in listing if v.locale.lower().startswith(prefix) or "Multilingual" in v.name]
     return sorted(listing, key=lambda v: (not v.locale.lower().startswith((lang or "ja").lower()), v.name))
-
-
-__all__ = [
-    "AUTO",
-    "AUTO_CHOICES",
-    "CanBatch",
-    "CanList",
-    "CanListOnline",
-    "CanProbe",
-    "CanRead",
-    "CanRelease",
-    "ENTRY_POINT_GROUP",
-    "Engine",
-    "VoiceListing",
-    "engine_names",
-    "get_engine",
-    "list_voices",
-    "register",
-    "resolve_engine",
-    "unregister",
-    "voice_catalog",
-]
