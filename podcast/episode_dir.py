@@ -414,7 +414,4 @@ def read_cues(folder: Path) -> tuple[Path, list[Cue]]:
         text = vtt.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise AssemblyError(f"{vtt}: cannot read the transcript ({exc}); render the episode again") from exc
-    try:
-        return audio, read_vtt(text, str(vtt))
-    except ValueError as exc:
-        raise AssemblyError(f"{exc}; render the episode again") from exc
+    return audio, read_vtt(text, str(vtt))

@@ -120,10 +120,7 @@ _VTT_VOICE = re.compile(r"^<v ([^>]*)>(.*)$")
 
 
 def read_vtt(text: str, source: str) -> list[Cue]:
-    """The cues of a transcript.vtt as VttWriter makes them (a time line, then `<v speaker>text`), in time order.
-
-    Raises ValueError naming source and the line of a cue that cannot be.
-    """
+    """The cues of a transcript.vtt as VttWriter makes them (a time line, then `<v speaker>text`), in time order."""
     cues: list[Cue] = []
     lines = text.splitlines()
     for number, line in enumerate(lines):
@@ -137,10 +134,10 @@ def read_vtt(text: str, source: str) -> list[Cue]:
         start = ((h1 * 60 + m1) * 60 + s1) * 1000 + ms1
         end = ((h2 * 60 + m2) * 60 + s2) * 1000 + ms2
         if end < start:
-            raise ValueError(f"{source}:{number + 1}: cue ends before it starts")
+            raise AssemblyError(f"{source}:{number + 1}: cue ends before it starts; render the episode again")
         cues.append(Cue(start, end, html.unescape(speaker), html.unescape(said)))
     if not cues:
-        raise ValueError(f"{source}: no cues")
+        raise AssemblyError(f"{source}: no cues; render the episode again")
     return sorted(cues, key=lambda cue: cue.start_ms)
 
 
