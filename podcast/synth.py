@@ -154,8 +154,8 @@ async def synthesize_script(
                     turn = turns[items[0][0]]
                     where = f"line {turn.line}" if turn.line else f"speaker {turn.speaker}"
                     raise EngineError(f"{script.source or script.title}: turn at {where}: {exc}") from exc
-                for key, clip in zip(request_keys, made, strict=True):
-                    cache.put(key, cast(Clip, clip))
+                # Off the event loop: at concurrency 1 the next answer is already streaming in.
+                await asyncio.to_thread(_store, cache, request_keys, made)
             for (t, s), key in zip(items, request_keys, strict=True):
                 keys[t][s] = key
                 fresh[t] = fresh[t] or new
@@ -201,6 +201,12 @@ async def synthesize_script(
         return await batched(engine)
     report()
     return list(await asyncio.gather(*(one_turn(turn, sentences) for turn, sentences in zip(turns, plan, strict=True))))
+
+
+def _store(cache: ClipCache, keys: list[str], clips: list[Clip | None]) -> None:
+    """Put a request's clips in the cache."""
+    for key, clip in zip(keys, clips, strict=True):
+        cache.put(key, cast(Clip, clip))
 
 
 class _Slot:
