@@ -3,6 +3,7 @@
     python benchmarks/bench.py                      # all of it: ~40 min on 2 cores; leave the machine idle
     python benchmarks/bench.py --engines openjtalk  # one engine
     python benchmarks/bench.py --input tests/fixtures/e2e_interview.txt --out /tmp/b   # a quick try
+    python benchmarks/bench.py --edge-requests      # edge only, beside a one-request-per-turn client: ~12 min
 
 Each render runs in its own process, as `podcast render` would, so its peak RSS is its own. Ratios compare
 renders made in this one run, side by side. The edge engine talks to a local server speaking the edge-tts
@@ -40,6 +41,9 @@ EDGE_LATENCY_S = 0.3  # per request, before the first byte
 EDGE_STREAM_SPEED = 10.0  # audio arrives this many times faster than real time
 EDGE_MS_PER_CHAR = 165  # the fake voice's pace: the seed's 10,837 characters last ~30 min, as with real voices
 EDGE_CONCURRENCY = (1, 4, 8)
+EDGE_REQUEST_CONCURRENCY = (1, 4)  # renders set beside the one-request-per-turn client
+PEER_LOUDNESS = "loudnorm=I=-16:TP=-1.5:LRA=11"  # the peer's finishing: ffmpeg's EBU R128 filter, one pass
+SECTION = ("<!-- edge-requests -->", "<!-- /edge-requests -->")  # report.md's part that --edge-requests rewrites
 HOST_VOICE_CHANGE = {  # the one-line voices.yaml edit the voice-change render makes
     "kokoro": {"voice": "jf_tebukuro"},
     "openjtalk": {"voice": "mei", "half_tone": 1.5},
@@ -94,6 +98,65 @@ def worker(options: dict[str, Any]) -> None:
     print(json.dumps(result, ensure_ascii=False))
 
 
+def peer(options: dict[str, Any]) -> None:
+    """The sequential peer: one edge-tts request per turn, in order, then one ffmpeg pass to a leveled MP3.
+
+    A turn is what a speaker says until someone else speaks, the unit such a client sends; the words are the ones
+    podcast sends (stage notes left out, readings applied: the fake voice's speech lasts as long as its text),
+    the voices the same cast podcast gives. It prints its figures as JSON.
+    """
+    import edge_tts
+    import imageio_ffmpeg
+
+    from podcast import load_input
+    from podcast.engines import voice_catalog
+    from podcast.readings import apply_readings, load_lexicon
+    from podcast.text import plain_text, spoken_text
+    from podcast.voices import assign_voices, load_voices
+    from tests.edge_server import edge_tts_pointed_at
+
+    started = time.perf_counter()
+    script = load_input(Path(options["input"]))
+    genders = {listing.name: listing.gender for listing in voice_catalog("edge")}
+    cast = assign_voices(load_voices(None), script.speakers, "edge", genders=genders)
+    lexicon = load_lexicon(None)
+    turns: list[tuple[str, list[str]]] = []
+    for turn in script.turns:
+        if not turns or turns[-1][0] != turn.speaker:
+            turns.append((turn.speaker, []))
+        turns[-1][1].append(apply_readings(spoken_text(plain_text(turn.text)), lexicon))
+    work = Path(options["output"])
+    work.mkdir(parents=True, exist_ok=True)
+    captions = edge_tts.SubMaker()
+
+    async def fetch() -> None:
+        with (work / "turns.mp3").open("wb") as audio:
+            for speaker, paragraphs in turns:
+                voice = cast[speaker]
+                text = "\n".join(paragraph for paragraph in paragraphs if paragraph)
+                base = audio.tell() * 8 * 10_000_000 // 48_000  # CBR 48 kbit/s: bytes so far as 100 ns ticks
+                communicate = edge_tts.Communicate(
+                    text, voice.name, rate=voice.rate, pitch=voice.pitch, volume=voice.volume, boundary="WordBoundary"
+                )
+                async for chunk in communicate.stream():
+                    if chunk["type"] == "audio":
+                        audio.write(chunk["data"])
+                    else:
+                        captions.feed(chunk | {"offset": chunk["offset"] + base})
+
+    with edge_tts_pointed_at(options["edge_url"]):
+        asyncio.run(fetch())
+    network_s = time.perf_counter() - started
+    (work / "turns.srt").write_text(captions.get_srt(), encoding="utf-8")
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error"]
+    command += ["-i", str(work / "turns.mp3"), "-af", PEER_LOUDNESS, "-ar", "44100", "-ac", "1"]
+    command += ["-c:a", "libmp3lame", "-b:a", "64k", str(work / "episode.mp3")]
+    subprocess.run(command, check=True)
+    wall_s = time.perf_counter() - started
+    result = {"wall_s": round(wall_s, 3), "network_s": round(network_s, 3), "finish_s": round(wall_s - network_s, 3)}
+    print(json.dumps(result | {"turns": len(turns)}))
+
+
 def _top_functions(profiler: cProfile.Profile) -> list[dict[str, Any]]:
     """The functions that took the most time of their own, with the time under them."""
     stats = pstats.Stats(profiler, stream=io.StringIO())
@@ -143,8 +206,9 @@ class Bench:
             output = child.stdout.read()
             _, status, usage = os.wait4(child.pid, 0)
             child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            raise SystemExit(f"bench: {label} failed; see {log}")
+        if child.returncode != 0:  # the log goes with the scratch folder: show its end
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+            raise SystemExit(f"bench: {label} failed; the end of {log}:\n" + "\n".join(tail))
         result: dict[str, Any] = json.loads(output.decode().strip().splitlines()[-1])
         result |= {
             "label": label,
@@ -201,6 +265,7 @@ def bench_engine(bench: Bench, engine: str) -> dict[str, Any]:
 
         server = FakeEdge(latency_s=EDGE_LATENCY_S, stream_speed=EDGE_STREAM_SPEED, ms_per_char=EDGE_MS_PER_CHAR)
         server.start()
+        warm(bench.input)
         extra["edge_url"] = server.url
     try:
         if engine == "edge":
@@ -233,6 +298,134 @@ def bench_engine(bench: Bench, engine: str) -> dict[str, Any]:
         if engine == "edge":
             server.stop()
     return runs
+
+
+def warm(script_path: Path) -> None:
+    """Have the fake service make its voices' tones now, up to a full request's length: the first request that
+    needs one would wait seconds for the encoder, and hold up every other answer meanwhile."""
+    from edge_tts.data_classes import TTSConfig
+
+    from podcast import load_input
+    from podcast.engines import voice_catalog
+    from podcast.voices import assign_voices, load_voices
+    from tests.edge_server import fake_speech
+
+    script = load_input(script_path)
+    genders = {listing.name: listing.gender for listing in voice_catalog("edge")}
+    for voice in assign_voices(load_voices(None), script.speakers, "edge", genders=genders).values():
+        name = TTSConfig(voice.name, voice.rate, voice.volume, voice.pitch, "WordBoundary").voice
+        for characters in (1, 4096 // 3):  # a 4096-byte request of kana
+            fake_speech("あ" * characters, name, voice.pitch, EDGE_MS_PER_CHAR)
+
+
+def bench_edge_requests(bench: Bench) -> dict[str, Any]:
+    """Cold edge renders at concurrency 1 and 4 and the sequential peer, one after another on one fake service.
+
+    The fake service counts the requests it answers: the figure batching is about.
+    """
+    from tests.edge_server import FakeEdge
+
+    print("edge requests:", file=sys.stderr, flush=True)
+    server = FakeEdge(latency_s=EDGE_LATENCY_S, stream_speed=EDGE_STREAM_SPEED, ms_per_char=EDGE_MS_PER_CHAR)
+    server.start()
+    warm(bench.input)
+    runs: dict[str, dict[str, Any]] = {}
+    try:
+        answered = len(server.texts)
+        for concurrency in EDGE_REQUEST_CONCURRENCY:
+            label = f"edge-requests-c{concurrency}"
+            runs[f"c{concurrency}"] = bench.render(
+                label, "edge", label, concurrency=concurrency, edge_url=server.url
+            ) | {"requests": len(server.texts) - answered}
+            answered = len(server.texts)
+        request = {"input": str(bench.input), "output": str(bench.work / "peer"), "edge_url": server.url}
+        started = time.perf_counter()
+        command = [sys.executable, __file__, "--peer", json.dumps(request)]
+        child = subprocess.run(command, capture_output=True, cwd=ROOT)
+        if child.returncode != 0:
+            raise SystemExit("bench: the peer failed:\n" + child.stderr.decode(errors="replace")[-3000:])
+        output = child.stdout
+        runs["peer"] = json.loads(output.decode().strip().splitlines()[-1])
+        runs["peer"] |= {"process_s": round(time.perf_counter() - started, 3), "answered": len(server.texts) - answered}
+        peer_run = runs["peer"]
+        print(
+            f"  peer: {peer_run['wall_s']:.1f} s ({peer_run['network_s']:.1f} s of requests), "
+            f"{peer_run['answered']} requests",
+            file=sys.stderr,
+            flush=True,
+        )
+    finally:
+        server.stop()
+    peer_s = runs["peer"]["wall_s"]
+    figures = {f"c{c}_to_peer": round(runs[f"c{c}"]["wall_s"] / peer_s, 3) for c in EDGE_REQUEST_CONCURRENCY} | {
+        f"c{c}_synthesis_to_peer_requests": round(
+            runs[f"c{c}"]["stages"]["synthesis"]["wall_s"] / runs["peer"]["network_s"], 3
+        )
+        for c in EDGE_REQUEST_CONCURRENCY
+    }
+    return {"machine": machine(), "input": str(bench.input), "figures": figures, "runs": figures_only(runs)}
+
+
+def edge_requests_markdown(data: dict[str, Any]) -> str:
+    """report.md's edge-requests section, between its markers."""
+    info, runs, figures = data["machine"], data["runs"], data["figures"]
+    peer_run = runs["peer"]
+    lines = [
+        SECTION[0],
+        "## Edge: requests per stretch of speech, beside a one-request-per-turn client",
+        "",
+        f"Generated by `python benchmarks/bench.py --edge-requests` on {info['date']}, commit {info['commit']}, "
+        f"{info['cpus']} CPUs. Input: `{data['input']}`. One fake service for all three, one run.",
+        "",
+        "| client | requests | wall s | of it, synthesis / requests s | audio | wall / peer's |",
+        "|---|---|---|---|---|---|",
+    ]
+    for concurrency in EDGE_REQUEST_CONCURRENCY:
+        run = runs[f"c{concurrency}"]
+        minutes, seconds = divmod(round(run["duration_s"]), 60)
+        lines.append(
+            f"| podcast render, concurrency {concurrency} | {run['requests']} | {run['wall_s']:.1f} | "
+            f"{run['stages']['synthesis']['wall_s']:.1f} | {minutes}:{seconds:02d} | "
+            f"{figures[f'c{concurrency}_to_peer']:.2f} |"
+        )
+    lines += [
+        f"| sequential peer, one request per turn | {peer_run['answered']} | {peer_run['wall_s']:.1f} | "
+        f"{peer_run['network_s']:.1f} | – | 1.00 |",
+        "",
+        "podcast sends a speaker's consecutive sentences (the turns they speak in a row, within a chapter) as one",
+        "request, up to edge-tts's 4096-byte limit, and cuts the answer into sentence clips at the word boundaries.",
+        "The peer sends each speaker turn (what one speaker says until another speaks) as one request, in order,",
+        f"appends the audio and captions, then makes a leveled 64 kbit/s MP3 in one ffmpeg pass (`{PEER_LOUDNESS}`).",
+        "Synthesis against the peer's requests alone: "
+        + ", ".join(
+            f"concurrency {c} {figures[f'c{c}_synthesis_to_peer_requests']:.2f}x" for c in EDGE_REQUEST_CONCURRENCY
+        )
+        + ". Both run as child processes, cold (no cache), one after another.",
+        f"Fake service: {EDGE_LATENCY_S * 1000:.0f} ms before each answer, audio at {EDGE_STREAM_SPEED:g}x real time, "
+        f"{EDGE_MS_PER_CHAR} ms of speech per character.",
+        SECTION[1],
+    ]
+    return "\n".join(lines)
+
+
+def write_section(out: Path, text: str) -> None:
+    """Put a marked section into out/report.md: in place of the old one, else at the end."""
+    path = out / "report.md"
+    report = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark report\n"
+    start, end = report.find(SECTION[0]), report.find(SECTION[1])
+    if start >= 0 and end > start:
+        report = report[:start] + text + report[end + len(SECTION[1]) :]
+    else:
+        report = report.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(report, encoding="utf-8")
+
+
+def _kept_section(out: Path) -> str:
+    """The edge-requests section of the report.md a full run replaces, to carry over."""
+    path = out / "report.md"
+    report = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = report.find(SECTION[0]), report.find(SECTION[1])
+    return report[start : end + len(SECTION[1])] if start >= 0 and end > start else ""
 
 
 def ratios(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -335,7 +528,8 @@ def write_report(out: Path, data: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     data = data | {"runs": figures_only(data["runs"])}
     (out / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (out / "report.md").write_text(markdown(data), encoding="utf-8")
+    kept = _kept_section(out)  # written by --edge-requests, not by this run
+    (out / "report.md").write_text(markdown(data) + (f"\n{kept}\n" if kept else ""), encoding="utf-8")
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -417,10 +611,23 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated: kokoro,openjtalk,edge")
     parser.add_argument("--input", type=Path, default=SEED, help="transcript to render (default: the seed)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks", help="folder for report.md and report.json")
+    parser.add_argument("--edge-requests", action="store_true", help="only edge beside a one-request-per-turn client")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--peer", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(json.loads(args.worker))
+        return
+    if args.peer:
+        peer(json.loads(args.peer))
+        return
+    if args.edge_requests:
+        with tempfile.TemporaryDirectory(prefix="podcast-bench-") as scratch:
+            data = bench_edge_requests(Bench(input=args.input.resolve(), work=Path(scratch), out=args.out))
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "edge_requests.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        write_section(args.out, edge_requests_markdown(data))
+        print(f"wrote {args.out / 'report.md'} (its edge-requests section) and edge_requests.json", file=sys.stderr)
         return
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     unknown = sorted(set(engines) - set(ENGINES))

@@ -6,6 +6,8 @@ import asyncio
 import io
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -36,7 +38,7 @@ from podcast.errors import EngineError
 from podcast.model import SpokenTurn, Voice, WordTime
 from podcast.text import split_sentences
 
-from .conftest import E2E
+from .conftest import E2E, REPO
 from .edge_server import (
     BREATH_MS,
     CUT_PLACES,
@@ -586,3 +588,28 @@ def test_voices_command_for_an_offline_engine_and_an_unknown_one() -> None:
     ]
     result = CliRunner().invoke(app, ["voices", "--engine", "egde"])
     assert (result.exit_code, result.stderr) == (2, "Error: unknown engine 'egde' (did you mean 'edge'?)\n")
+
+
+@pytest.mark.slow  # three renders of the short interview against a 300 ms fake service, each in its own process
+def test_bench_sets_edge_requests_beside_a_one_request_per_turn_peer(tmp_path: Path) -> None:
+    (tmp_path / "report.md").write_text("# Benchmark report\n\nthe rest of the report\n", encoding="utf-8")
+    command = [sys.executable, str(REPO / "benchmarks" / "bench.py"), "--edge-requests", "--input", str(E2E)]
+    result = subprocess.run([*command, "--out", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "edge_requests.json").read_text(encoding="utf-8"))
+    runs = data["runs"]
+    assert [runs[name]["requests"] for name in ("c1", "c4")] == [5, 5]  # one per speaker's stretch in a chapter
+    assert runs["peer"]["answered"] == runs["peer"]["turns"] == 4  # one per speaker turn, chapters unseen
+    assert set(data["figures"]) == {
+        "c1_to_peer",
+        "c4_to_peer",
+        "c1_synthesis_to_peer_requests",
+        "c4_synthesis_to_peer_requests",
+    }
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert report.startswith("# Benchmark report\n\nthe rest of the report\n\n<!-- edge-requests -->\n")
+    assert (
+        "| podcast render, concurrency 1 | 5 |" in report and "| sequential peer, one request per turn | 4 |" in report
+    )
+    subprocess.run([*command, "--out", str(tmp_path)], capture_output=True, check=True)
+    assert (tmp_path / "report.md").read_text(encoding="utf-8").count("<!-- edge-requests -->") == 1  # replaced
