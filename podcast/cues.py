@@ -91,6 +91,11 @@ _HANDOVER = re.compile(
 _CONFIRM = re.compile(r"(?:んです|のです|ということです|わけです|んだ|のだ|[^、。\s]そう(?:です|だ))ね[。！]?$")
 # 「では次に、」「さて、」「最後に、」: moving the talk on
 _STEER = re.compile(r"^(?:では|それでは|じゃあ|さて|次に|最後に|ところで|続いて|改めて|まず|そろそろ|話(?:を|は)変わ)")
+# 「質疑を終わります。」「採決いたします。」「１８番、山田議員。」: a chair running a meeting's proceedings
+_CHAIRING = re.compile(
+    r"許します|採決|と認めます|(?:御|ご)異議|(?:御|ご)起立|議題と|休憩(?:いた)?します|再開(?:いた)?します|"
+    r"(?:開会|閉会|散会)(?:いた)?します|(?:質疑|討論)(?:に入ります|を終わ)|^[0-9０-９]{1,3}番"
+)
 _SECOND_PERSON = re.compile(r"あなた|御社|貴社|皆さん|みなさん|お二人|おふたり|皆様")
 _FIRST_PERSON = re.compile(r"私|僕|ぼく|俺|わたし|我々|われわれ|弊社|当社|うちの|自分|私たち|僕ら")
 _OPINION = re.compile(r"と(?:思(?:い|っ)|考え(?:てい|ま))|んですよ|のですよ|んですよね|なんです|んです[。]|のです[。]")
@@ -129,6 +134,7 @@ CUES: tuple[str, ...] = (
     "self_intro",  # 「〜の山田です」
     "hosting",  # 「司会の〜です」「今日のゲストは」
     "steer",  # 「では次に」
+    "chairing",  # 「採決いたします。」 the proceedings of a meeting
     "second_person",  # あなた, 御社
     "first_person",  # 私, 弊社, per sentence
     "opinion",  # 〜と思います, 〜んです
@@ -272,6 +278,7 @@ def cue_vector(paragraphs: Sequence[Paragraph], i: int) -> list[float]:
         float(introduces_self(text)),
         float(hosts(text)),
         float(bool(_STEER.search(text))),
+        float(bool(_CHAIRING.search(text))),
         float(bool(_SECOND_PERSON.search(text))),
         _per_sentence(_FIRST_PERSON, sentences),
         _per_sentence(_OPINION, sentences),

@@ -425,3 +425,18 @@ def test_hints_give_genders_and_ages_to_the_people_they_name() -> None:
     traits = {s.name: (s.gender, s.age) for s in script.speakers.values()}
     # 森田 is 森田健 as the transcript writes him; 小池 was given no gender, so none is made up.
     assert traits == {"山口": ("female", None), "森田健": ("male", "older"), "小池": (None, None)}
+
+
+def test_a_chair_running_the_proceedings_is_on_the_asking_side() -> None:
+    """Minutes without labels: 「採決いたします。」 and 「質疑を終わります。」 are the chair's, not an answer."""
+    weights = role_weights()
+    chair = [
+        host_probabilities([Utterance(text, 1)], weights)[1][0]
+        for text in ("採決いたします。", "以上で質疑を終わります。", "１２番、森川議員。")
+    ]
+    # Answers as short and as formal: what sets the chair apart is the wording, not the length.
+    answers = [
+        host_probabilities([Utterance(text, 1)], weights)[1][0]
+        for text in ("予定どおり進めております。", "来年度から延長いたします。")
+    ]
+    assert min(chair) > max(answers) + 0.15, (chair, answers)
