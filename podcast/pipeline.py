@@ -13,8 +13,7 @@ from . import assemble
 from .attribution import attribute
 from .cache import ClipCache
 from .chaptering import make_chapters
-from .engines import CanRead, CanRelease, VoiceListing, get_engine, resolve_engine, voice_catalog
-from .engines import list_voices as engine_voices
+from .engines import CanListOnline, CanRead, CanRelease, VoiceListing, get_engine, resolve_engine, voice_catalog
 from .episode_dir import check_slug, episode_id, place_episode, prepare_folder, remove_if_empty, write_episode
 from .model import Episode, Hints, Script
 from .readings import ReadingRow, find_terms, load_lexicon
@@ -155,10 +154,17 @@ async def readings_report(
 
 
 async def list_voices(engine: str | None = None, *, lang: str | None = None) -> list[VoiceListing]:
-    """The `podcast voices` list: what an engine offers (default: the engine voices.yaml names), each with the
-    voices measured too alike to share an episode with it."""
+    """The `podcast voices` list: what an engine offers (default: the engine voices.yaml names), optionally only for
+    lang, each with the voices measured too alike to share an episode with it."""
     name = await resolve_engine(engine or load_voices(None).engine)
-    listing = await engine_voices(name, lang=lang)
+    speech = get_engine(name)
+    listing = await speech.online_listing() if isinstance(speech, CanListOnline) else None  # the service's own list
+    if listing is None:
+        listing = voice_catalog(name)
+    if lang:
+        prefix = lang.lower()
+        listing = [v for v in listing if v.locale.lower().startswith(prefix) or "Multilingual" in v.name]
+    listing = sorted(listing, key=lambda v: (not v.locale.lower().startswith((lang or "ja").lower()), v.name))
     return [dataclasses.replace(voice, close=close_voices(name, voice.name)) for voice in listing]
 
 

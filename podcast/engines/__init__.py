@@ -189,15 +189,3 @@ def voice_catalog(name: str) -> list[VoiceListing]:
     if isinstance(engine, CanList):
         return engine.listing()
     return [VoiceListing(voice, "ja-JP", "") for voice in engine.voices()]  # an add-on that says no more
-
-
-async def list_voices(name: str, *, lang: str | None = None) -> list[VoiceListing]:
-    """Voices an engine offers (its service's list when it has one and it answers), optionally only for lang."""
-    engine = get_engine(name)
-    listing = await engine.online_listing() if isinstance(engine, CanListOnline) else None
-    if listing is None:
-        listing = voice_catalog(name)
-    if lang:
-        prefix = lang.lower()
-        listing = [v for v in listing if v.locale.lower().startswith(prefix) or "Multilingual" in v.name]
-    return sorted(listing, key=lambda v: (not v.locale.lower().startswith((lang or "ja").lower()), v.name))
