@@ -52,66 +52,42 @@ class ClipCache:
 
     def __init__(self, directory: Path | str | None = None) -> None:
         root = directory or default_cache_dir()
-        self._remote = _Remote(root) if isinstance(root, str) and is_url(root) else None
+        remote = isinstance(root, str) and is_url(root)
+        self._store: _Remote | _Folder = _Remote(str(root)) if remote else _Folder(Path(root))
         # What another process or node is given to open the same cache: a URL, or this folder's absolute path.
-        self.location = str(root) if self._remote is not None else str(Path(root).absolute())
-        local = Path(root) if self._remote is None else Path()
-        self.directory = local / "clips"
-        self.turns = local / "turns"
-
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.clip"
+        self.location = str(root) if remote else str(Path(root).absolute())
 
     def has(self, key: str) -> bool:
         """Whether a clip is stored under key (not checked: get() verifies)."""
-        if self._remote is not None:
-            return self._remote.exists(f"clips/{key[:2]}/{key}.clip")
-        return self._path(key).is_file()
+        return self._store.exists(f"clips/{key[:2]}/{key}.clip")
 
     def get(self, key: str) -> Clip | None:
         """The stored clip, or None when absent or corrupt (a corrupt one is removed with a warning)."""
-        if self._remote is not None:
-            return self._remote.read(f"clips/{key[:2]}/{key}.clip", _decode, "synthesizing it again")
-        return _read(self._path(key), _decode, "synthesizing it again")
+        return self._store.read(f"clips/{key[:2]}/{key}.clip", _decode, "synthesizing it again")
 
     def put(self, key: str, clip: Clip) -> None:
         """Store a clip: written to a temporary file first, then renamed into place."""
         body = clip.pcm + b"".join(_WORD.pack(w.start_ms, w.end_ms) for w in clip.words)
         header = _HEADER.pack(_MAGIC, clip.sample_rate, len(clip.pcm), hashlib.sha256(body).digest())
-        if self._remote is not None:
-            self._remote.write(f"clips/{key[:2]}/{key}.clip", header + body)
-            return
-        _write(self._path(key), header, body)
+        self._store.write(f"clips/{key[:2]}/{key}.clip", header + body)
 
     def get_turn(self, key: str) -> LeveledTurn | None:
         """A turn as leveled by an earlier render, or None (a corrupt one is removed with a warning)."""
-        if self._remote is not None:
-            return self._remote.read(f"turns/{key[:2]}/{key}.turn", _decode_turn, "leveling it again")
-        return _read(self.turns / key[:2] / f"{key}.turn", _decode_turn, "leveling it again")
+        return self._store.read(f"turns/{key[:2]}/{key}.turn", _decode_turn, "leveling it again")
 
     def put_turn(self, key: str, turn: LeveledTurn) -> None:
         """Store a leveled turn, atomically like a clip."""
         body = turn.pcm + b"".join(_SPAN.pack(start, end) for start, end in turn.sentence_spans)
         header = _TURN_HEADER.pack(_TURN_MAGIC, turn.ceiling_db, len(turn.pcm), hashlib.sha256(body).digest())
-        if self._remote is not None:
-            self._remote.write(f"turns/{key[:2]}/{key}.turn", header + body)
-            return
-        _write(self.turns / key[:2] / f"{key}.turn", header, body)
+        self._store.write(f"turns/{key[:2]}/{key}.turn", header + body)
 
     def get_render(self, key: str) -> str | None:
         """What a batch noted after rendering an episode under key (a digest of its files), or None."""
-        name = f"renders/{key[:2]}/{key}.txt"
-        if self._remote is not None:
-            return self._remote.read(name, _decode_note, "rendering it again")
-        return _read(self.turns.parent / name, _decode_note, "rendering it again")
+        return self._store.read(f"renders/{key[:2]}/{key}.txt", _decode_note, "rendering it again")
 
     def put_render(self, key: str, note: str) -> None:
         """Note what rendering under key produced, so an unchanged episode is not rendered again."""
-        name = f"renders/{key[:2]}/{key}.txt"
-        if self._remote is not None:
-            self._remote.write(name, note.encode())
-            return
-        _write(self.turns.parent / name, b"", note.encode())
+        self._store.write(f"renders/{key[:2]}/{key}.txt", note.encode())
 
 
 def _decode_note(data: bytes) -> str | None:
@@ -119,6 +95,43 @@ def _decode_note(data: bytes) -> str | None:
         return data.decode("ascii")
     except UnicodeDecodeError:
         return None
+
+
+class _Folder:
+    """The cache in a folder: each entry written beside its place and renamed into it, so no reader sees half."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def exists(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    def read(self, name: str, decode: Callable[[bytes], _T | None], remedy: str) -> _T | None:
+        path = self.root / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:  # a folder where the file should be, a cache made by another user (EACCES)...
+            raise AssemblyError(
+                f"{path}: cannot read the clip cache ({exc.strerror or exc}); "
+                "remove that entry or fix its permissions, or set PODCAST_CACHE_DIR to another folder"
+            ) from exc
+        value = decode(data)
+        if value is None:
+            warnings.warn(f"clip cache: {path} is corrupt; {remedy}", stacklevel=3)
+            path.unlink(missing_ok=True)
+        return value
+
+    def write(self, name: str, data: bytes) -> None:
+        path = self.root / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"{path.parent}: cannot create the clip cache ({exc.strerror}); set PODCAST_CACHE_DIR"
+            raise AssemblyError(message) from exc
+        with atomic_path(path) as tmp, writing(path):
+            tmp.write_bytes(data)
 
 
 class _Remote:
@@ -213,33 +226,6 @@ class CachedClips(Sequence["Clip | None"]):
                 "render again (nothing else is lost)"
             )
         return clip
-
-
-def _read(path: Path, decode: Callable[[bytes], _T | None], remedy: str) -> _T | None:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:  # a folder where the file should be, a cache made by another user (EACCES)...
-        raise AssemblyError(
-            f"{path}: cannot read the clip cache ({exc.strerror or exc}); "
-            "remove that entry or fix its permissions, or set PODCAST_CACHE_DIR to another folder"
-        ) from exc
-    value = decode(data)
-    if value is None:
-        warnings.warn(f"clip cache: {path} is corrupt; {remedy}", stacklevel=3)
-        path.unlink(missing_ok=True)
-    return value
-
-
-def _write(path: Path, header: bytes, body: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        message = f"{path.parent}: cannot create the clip cache ({exc.strerror}); set PODCAST_CACHE_DIR"
-        raise AssemblyError(message) from exc
-    with atomic_path(path) as tmp, writing(path):
-        tmp.write_bytes(header + body)
 
 
 def _decode(data: bytes) -> Clip | None:
