@@ -259,10 +259,9 @@ def first_rendered(folder: Path) -> datetime.datetime | None:
 
 def episode_in(directory: Path, script: Script, **facts: Any) -> Episode:
     """An Episode in directory, with the folder's file paths."""
-    slug = directory.name
     return Episode(
         script=script,
-        slug=slug,
+        slug=directory.name,
         directory=directory,
         audio=audio_path(directory),
         chapters_json=directory / CHAPTERS_FILE,
@@ -357,10 +356,7 @@ def write_episode(
 
 
 def find_episodes(output_dir: Path) -> list[Episode]:
-    """Every rendered episode under output_dir (folders holding <slug>/<slug>.mp3), newest first.
-
-    A folder that cannot be read is left out with a warning naming it and the fix.
-    """
+    """Every rendered episode under output_dir (folders holding <slug>/<slug>.mp3), newest first."""
     if not output_dir.is_dir():
         raise ConfigError(f"{output_dir}: no such output folder (render an episode first, or pass -o)")
     found = []
@@ -369,7 +365,7 @@ def find_episodes(output_dir: Path) -> list[Episode]:
             try:
                 found.append(read_episode(folder))
             except PodcastError as exc:
-                # Deliberately not an error: one damaged folder must not stop every other episode from publishing.
+                # A warning, not an error: one damaged folder must not stop every other episode from publishing.
                 warnings.warn(f"{exc} (left out of the feed)", stacklevel=2)
     return sorted(found, key=lambda episode: (episode.published, episode.slug), reverse=True)
 
