@@ -77,7 +77,8 @@ def run_one(name: str, source: Path, engine: str, voice: dict[str, Any] | None, 
     voices_path = None
     if voice is not None:
         voices_path = out / "voices.yaml"
-        cast = {role: voice for role in ("host", "guest", "narrator")}
+        # Every speaker by id: a role's entry is only a default, and a taken voice goes to the next speaker.
+        cast = {speaker_id: voice for speaker_id in podcast.load_input(source).speakers}
         voices_path.write_text(yaml.safe_dump({"engine": engine, engine: {"speakers": cast}}), encoding="utf-8")
     started = time.monotonic()
     episode = podcast.render(source, output_dir=out, engine=engine, voices_path=voices_path)
