@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -50,6 +51,12 @@ def slow_ffmpeg(tmp_path: Path) -> Path:
     return wrapper
 
 
+def _sigint(disposition: signal.Handlers = signal.SIG_DFL) -> Callable[[], object]:
+    """Set SIGINT's disposition in a child before it starts: a runner started with `nohup` or `&` passes SIGINT on
+    ignored, and a Python started so never raises KeyboardInterrupt."""
+    return lambda: signal.signal(signal.SIGINT, disposition)
+
+
 def render(output: Path, cache: Path, ffmpeg: Path | None = None, *, background: bool = False) -> subprocess.Popen[str]:
     """`podcast render` of the test interview as a process of its own, in a session of its own (like a shell job).
 
@@ -67,7 +74,7 @@ def render(output: Path, cache: Path, ffmpeg: Path | None = None, *, background:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None,
+        preexec_fn=_sigint(signal.SIG_IGN if background else signal.SIG_DFL),
     )
 
 
@@ -176,7 +183,7 @@ def test_split_removes_a_killed_writers_temporary_but_not_a_live_ones(tmp_path: 
 
     def writer(mode: str) -> tuple[subprocess.Popen[str], Path]:
         command = [sys.executable, "-c", _WRITER, str(script), mode]
-        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True, preexec_fn=_sigint())
         assert process.stdout is not None
         return process, Path(process.stdout.readline().strip())
 
