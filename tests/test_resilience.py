@@ -72,6 +72,8 @@ def start_render(source: Path, output: Path, cache: Path, engine: str, *extra: s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # SIGINT as a terminal would deliver it, even if this runner was started with it ignored (nohup)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
