@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podcast.attribution import attribute, host_probabilities, role_weights
+from podcast.attribution import REVIEW_MAX_SHARE, REVIEW_SURE, attribute, host_probabilities, role_weights
 from podcast.cues import CUES, SWITCH_CUES
 from podcast.errors import PodcastError
 from podcast.model import Hints, Script, Transcript, Utterance
@@ -229,8 +229,27 @@ def test_hints_name_the_host_of_a_labelled_transcript() -> None:
 def test_unsure_turns_say_why_and_stay_a_minority() -> None:
     script = _roles(*[f"{n}番目の話です。" if n % 3 else f"{n}番目はどうでした？" for n in range(1, 41)])
     flagged = [t for t in script.turns if t.review]
-    assert len(flagged) <= 0.25 * len(script.turns)
+    assert len(flagged) <= REVIEW_MAX_SHARE * len(script.turns)
     assert all(t.why for t in flagged)
+    assert all(t.sure < REVIEW_SURE for t in flagged)
+
+
+def test_an_unclear_transcript_gets_more_review_flags_than_a_clear_one() -> None:
+    # Flags follow how sure each turn is, not a fixed quota: clear questions and answers need few checks,
+    # a run of statements with no question, request or reply among them needs many (never over half).
+    clear = _roles(
+        *[
+            p
+            for n in range(1, 9)
+            for p in (
+                f"{n}つ目の質問です。その作品はどうやって生まれたのですか？",
+                f"私が{n}年前に旅先で見た景色がもとになっています。ずっと描きたいと思っていたんです。",
+            )
+        ]
+    )
+    unclear = _roles(*[f"{n}月は雨が多かった。畑の土が流れて、苗を植え直した。" for n in range(1, 13)] * 2)
+    share = [sum(t.review for t in s.turns) / len(s.turns) for s in (clear, unclear)]
+    assert share[0] < share[1] <= REVIEW_MAX_SHARE, share
 
 
 def test_shipped_weights_match_the_cues() -> None:
