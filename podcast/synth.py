@@ -72,11 +72,13 @@ async def synthesize_script(
         if progress is not None:
             progress(SynthesisProgress(done_ms, total_ms, fresh_ms, turns_done, len(turns)))
 
-    async def one_sentence(text: str, voice: Voice, turn: Turn) -> tuple[bool, str]:
-        nonlocal done_ms, fresh_ms
+    async def one_sentence(text: str, voice: Voice, turn: Turn, left: list[int]) -> tuple[bool, str]:
+        nonlocal done_ms, fresh_ms, turns_done
         result = await _one_sentence(text, voice, turn)
         done_ms += _weight(text)
         fresh_ms += _weight(text) if result[0] else 0
+        left[0] -= 1
+        turns_done += left[0] == 0  # counted with its last sentence: gather() would tell only after every turn
         report()
         return result
 
@@ -104,9 +106,11 @@ async def synthesize_script(
     async def one_turn(turn: Turn, sentences: tuple[str, ...]) -> SpokenTurn:
         nonlocal turns_done
         voice = voices[turn.speaker]
-        results = await asyncio.gather(*(one_sentence(s, voice, turn) for s in sentences))
-        turns_done += 1
-        report()
+        left = [len(sentences)]  # sentences of this turn still to come
+        results = await asyncio.gather(*(one_sentence(s, voice, turn, left) for s in sentences))
+        if not sentences:
+            turns_done += 1
+            report()
         return SpokenTurn(
             turn=turn,
             sentences=sentences,

@@ -66,6 +66,16 @@ def test_concurrency_is_bounded_and_progress_reported(fake_engine: FakeEngine) -
     assert [p.turns_done for p in seen] == sorted(p.turns_done for p in seen)
 
 
+def test_turns_count_as_done_with_their_last_sentence(fake_engine: FakeEngine) -> None:
+    """From the cache every sentence finishes before the first turn would be gathered: the count must not wait."""
+    run(fake_engine)
+    seen: list[SynthesisProgress] = []
+    run(fake_engine, progress=seen.append)
+    assert any(p.turns_done > 0 and p.done_ms < p.total_ms for p in seen), [(p.done_ms, p.turns_done) for p in seen]
+    assert [p.turns_done for p in seen] == sorted(p.turns_done for p in seen)
+    assert seen[-1].turns_done == seen[-1].turns
+
+
 def test_progress_weighs_speech_not_turns(fake_engine: FakeEngine) -> None:
     # One long turn and three one-word turns: after the long one, most of the work is done, not a quarter.
     long = Turn("host", "今日はパン屋の朝の仕事について、仕込みから焼き上がりまで順番に詳しく伺います。" * 3)
