@@ -71,7 +71,8 @@ class TurnSpool:
 
     An episode's length then costs disk rather than memory: an hour of 44.1 kHz audio is 300 MB of samples,
     which would otherwise stay in memory through every peak pass. The file has no name, so an interrupted
-    render leaves nothing behind; turns redone in a later pass are appended (at most PEAK_PASSES copies).
+    render leaves nothing behind, and the space goes when the Mix holding it is dropped; turns redone in a later
+    pass are appended (at most PEAK_PASSES copies).
     """
 
     def __init__(self) -> None:
@@ -94,10 +95,6 @@ class TurnSpool:
             self._file.seek(turn.offset)
             data = self._file.read(2 * turn.samples)
         return np.frombuffer(data, "<i2")
-
-    def close(self) -> None:
-        """Free the file's space now rather than when it is collected."""
-        self._file.close()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
